@@ -1,0 +1,232 @@
+//! The SQLite file: where it lives, how a connection is set up, the schema and its
+//! migrations, and online backup.
+//!
+//! Every other module receives a `&Connection` (or a transaction) from here and owns its own
+//! tables; this module owns only the file and the schema history.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+
+use crate::clock::{Clock, SystemClock};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the database at {path} was written by a newer version of OTP Desk (schema {found}, this version knows up to {known}); install the newer version or open a backup")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: usize,
+    },
+    #[error("cannot update the database schema: {0}")]
+    Migration(String),
+    #[error("the database is busy or failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("no folder for application data could be found for this user; pass --db PATH or set OTP_DESK_DB")]
+    NoDataDir,
+    #[error("cannot create the folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the backup target {0} already exists; choose a new file name")]
+    BackupExists(PathBuf),
+    #[error("backup failed: {0}")]
+    Backup(String),
+}
+
+/// The schema, one entry per version. Never edit a shipped entry; append a new one.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("store/0001_initial.sql"))];
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+/// The newest schema version this build knows.
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
+/// The environment variable that overrides the database location.
+pub const DB_ENV: &str = "OTP_DESK_DB";
+
+/// Where the database lives when nobody says otherwise: the OS app-data folder
+/// (`~/.local/share/otp-desk` on Linux, `%APPDATA%\OTP Desk\data` on Windows,
+/// `~/Library/Application Support/OTP Desk` on macOS).
+pub fn default_db_path() -> Result<PathBuf, StoreError> {
+    if let Some(p) = std::env::var_os(DB_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let dirs =
+        directories::ProjectDirs::from("", "", "OTP Desk").ok_or(StoreError::NoDataDir)?;
+    Ok(dirs.data_dir().join("otp-desk.db"))
+}
+
+/// Connection settings every connection gets. WAL lets a reader (search) run while a writer
+/// (import) works; the busy timeout makes two desks wait for each other instead of failing.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )
+}
+
+/// An open database plus the clock its rules read. Cheap to clone; clones share one
+/// connection, which is what a desktop app with one window wants. Tests that need real
+/// concurrency open several `Store`s on the same file.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    clock: Arc<dyn Clock>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        Self::prepare(conn, clock, Some(path))
+    }
+
+    /// A private in-memory database, for unit tests and benchmarks of pure SQL work.
+    pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Self::prepare(conn, clock, None)
+    }
+
+    fn prepare(
+        mut conn: Connection,
+        clock: Arc<dyn Clock>,
+        path: Option<PathBuf>,
+    ) -> Result<Self, StoreError> {
+        let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
+        configure(&conn).map_err(|source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > schema_version() as i64 {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found,
+                known: schema_version(),
+            });
+        }
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            clock,
+            path,
+        })
+    }
+
+    /// The connection, for one unit of work. Hold it only as long as that work takes.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+        // back on drop), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn clock_arc(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Copies the live database to `target` with SQLite's online backup, so desks can keep
+    /// working while it runs. Refuses to overwrite an existing file.
+    pub fn backup_to(&self, target: impl AsRef<Path>) -> Result<(), StoreError> {
+        let target = target.as_ref();
+        if target.exists() {
+            return Err(StoreError::BackupExists(target.to_path_buf()));
+        }
+        let conn = self.conn();
+        let mut dst =
+            Connection::open(target).map_err(|e| StoreError::Backup(e.to_string()))?;
+        {
+            let backup = rusqlite::backup::Backup::new(&conn, &mut dst)
+                .map_err(|e| StoreError::Backup(e.to_string()))?;
+            backup
+                .run_to_completion(1024, Duration::from_millis(0), None)
+                .map_err(|e| StoreError::Backup(e.to_string()))?;
+        }
+        // The copy is a plain rollback-journal file: one self-contained file to carry away.
+        dst.execute_batch("PRAGMA journal_mode = DELETE;")
+            .map_err(|e| StoreError::Backup(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn pragmas_are_set_on_a_file_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("a.db")).unwrap();
+        let conn = store.conn();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1);
+        let timeout: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
+        assert_eq!(timeout, 10_000);
+    }
+}

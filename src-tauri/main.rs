@@ -1,0 +1,1 @@
+fn main() { otp_desk_app::run() }
