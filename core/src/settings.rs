@@ -145,6 +145,12 @@ fn validate(spec: &Spec, raw: &str) -> Result<String, SettingsError> {
     }
 }
 
+/// Checks a value against a setting's bounds without storing it, for callers that take the
+/// same number as an argument (e.g. `cleanup-otps --retention-days`).
+pub fn check(key: &str, value: &str) -> Result<String, SettingsError> {
+    validate(spec(key)?, value)
+}
+
 fn default_of(spec: &Spec) -> String {
     match spec.kind {
         Kind::Number { default, .. } => default.to_string(),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rand::TryRngCore;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
@@ -204,6 +205,29 @@ impl Store {
             .map_err(|e| StoreError::Backup(e.to_string()))?;
         Ok(())
     }
+}
+
+/// This database file's random id, created on first use. It names the file's code-hashing
+/// key in the keyring, so two databases (a test copy and the office's) never share a key.
+pub fn database_id(conn: &Connection) -> Result<String, StoreError> {
+    use rusqlite::OptionalExtension;
+    let found: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'database_id'", [], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| StoreError::Migration(format!("no randomness from the OS: {e}")))?;
+    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    // Two processes racing here both insert-or-ignore; both then read the winner.
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?1)",
+        [&id],
+    )?;
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'database_id'", [], |r| r.get(0))?)
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ CREATE TABLE codes (
     channel       TEXT    NOT NULL CHECK (channel IN ('email', 'sms')),
     destination   TEXT    NOT NULL,     -- normalised email address or E.164 number
     code_hash     BLOB    NOT NULL,
+    digits        INTEGER NOT NULL,     -- the code's length when it was issued
     created_at    INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL,
     attempts      INTEGER NOT NULL DEFAULT 0,
