@@ -1,1 +1,15 @@
-fn main() { tauri_build::build() }
+/// Every command the webview may call. `generate_handler!` in lib.rs registers the same list;
+/// a command that is registered but missing here is refused at run time ("… not allowed"),
+/// which is the point: nothing reaches the shell unless the ACL names it.
+const COMMANDS: &[&str] = &["app_status", "search_customers"];
+
+fn main() {
+    // tauri-build only watches its default capabilities folder; ours lives under src-tauri/.
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {error:#}");
+    }
+}

@@ -23,7 +23,8 @@ const CONTACTS: i64 = 50_000;
 fn office() -> (tempfile::TempDir, Store, ManualClock) {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::start();
-    let store = Store::open_with_clock(dir.path().join("bench.db"), Arc::new(clock.clone())).unwrap();
+    let store =
+        Store::open_with_clock(dir.path().join("bench.db"), Arc::new(clock.clone())).unwrap();
     store
         .conn()
         .execute_batch(&format!(
@@ -58,7 +59,15 @@ fn issue_then_verify(bencher: Bencher) {
             },
         )
         .unwrap();
-        let r = codes::verify(&mut conn, &clock, &key, Target::Challenge(issued.challenge_id), &issued.code, "bench").unwrap();
+        let r = codes::verify(
+            &mut conn,
+            &clock,
+            &key,
+            Target::Challenge(issued.challenge_id),
+            &issued.code,
+            "bench",
+        )
+        .unwrap();
         assert!(r.verdict.is_verified());
     });
 }
@@ -86,8 +95,20 @@ fn issue_then_wrong_code(bencher: Bencher) {
             },
         )
         .unwrap();
-        let wrong: String = issued.code.bytes().map(|b| char::from(b'0' + (b - b'0' + 1) % 10)).collect();
-        codes::verify(&mut conn, &clock, &key, Target::Challenge(issued.challenge_id), &wrong, "bench").unwrap();
+        let wrong: String = issued
+            .code
+            .bytes()
+            .map(|b| char::from(b'0' + (b - b'0' + 1) % 10))
+            .collect();
+        codes::verify(
+            &mut conn,
+            &clock,
+            &key,
+            Target::Challenge(issued.challenge_id),
+            &wrong,
+            "bench",
+        )
+        .unwrap();
     });
 }
 

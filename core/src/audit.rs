@@ -176,7 +176,8 @@ pub fn operator_name(input: &str) -> Result<String, AuditError> {
         return Err(AuditError::EmptyOperator);
     }
     if s.chars().count() > MAX_OPERATOR_CHARS
-        || s.chars().any(|c| c.is_control() || contact::is_bidi_control(c))
+        || s.chars()
+            .any(|c| c.is_control() || contact::is_bidi_control(c))
     {
         return Err(AuditError::InvalidOperator);
     }
@@ -270,7 +271,11 @@ fn where_clause(f: &Filter) -> Result<(String, Vec<Box<dyn ToSql>>), AuditError>
     if !f.kinds.is_empty() {
         let marks = vec!["?"; f.kinds.len()].join(", ");
         clauses.push(format!("kind IN ({marks})"));
-        args.extend(f.kinds.iter().map(|k| Box::new(k.as_str()) as Box<dyn ToSql>));
+        args.extend(
+            f.kinds
+                .iter()
+                .map(|k| Box::new(k.as_str()) as Box<dyn ToSql>),
+        );
     }
     if let Some(o) = f.outcome {
         clauses.push("result = ?".into());
@@ -332,7 +337,9 @@ pub fn query(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>, AuditErro
     let limit = filter.limit.unwrap_or(100).min(MAX_PAGE);
     args.push(Box::new(limit));
     args.push(Box::new(filter.offset.unwrap_or(0)));
-    let sql = format!("SELECT {COLUMNS} FROM audit_events {clause} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events {clause} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?"
+    );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), Entry::from_row)?
@@ -348,19 +355,24 @@ pub fn count(conn: &Connection, filter: &Filter) -> Result<i64, AuditError> {
 
 /// Writes every matching event (ignoring limit/offset) as CSV, oldest first. Returns the
 /// number of events written.
-pub fn export_csv(
-    conn: &Connection,
-    filter: &Filter,
-    out: impl Write,
-) -> Result<u64, AuditError> {
+pub fn export_csv(conn: &Connection, filter: &Filter, out: impl Write) -> Result<u64, AuditError> {
     let (clause, args) = where_clause(filter)?;
     let sql = format!("SELECT {COLUMNS} FROM audit_events {clause} ORDER BY at, id");
     let mut stmt = conn.prepare(&sql)?;
     let mut w = csv::Writer::from_writer(out);
     let ex = |e: csv::Error| AuditError::Export(e.to_string());
     w.write_record([
-        "id", "time", "event", "result", "operator", "customer_id", "account_number", "channel",
-        "contact", "code_id", "detail",
+        "id",
+        "time",
+        "event",
+        "result",
+        "operator",
+        "customer_id",
+        "account_number",
+        "channel",
+        "contact",
+        "code_id",
+        "detail",
     ])
     .map_err(ex)?;
     let mut n = 0;
@@ -406,14 +418,22 @@ mod tests {
 
     fn setup() -> (Store, ManualClock) {
         let clock = ManualClock::start();
-        (Store::open_in_memory(Arc::new(clock.clone())).unwrap(), clock)
+        (
+            Store::open_in_memory(Arc::new(clock.clone())).unwrap(),
+            clock,
+        )
     }
 
     #[test]
     fn events_are_append_only() {
         let (store, _) = setup();
         let conn = store.conn();
-        record(&conn, store.clock(), &Event::new(Kind::BackupMade, Outcome::Ok, "ann")).unwrap();
+        record(
+            &conn,
+            store.clock(),
+            &Event::new(Kind::BackupMade, Outcome::Ok, "ann"),
+        )
+        .unwrap();
         let upd = conn.execute("UPDATE audit_events SET operator = 'mallory'", []);
         assert!(upd.unwrap_err().to_string().contains("append-only"));
         let del = conn.execute("DELETE FROM audit_events", []);
@@ -438,28 +458,111 @@ mod tests {
         let (store, clock) = setup();
         let conn = store.conn();
         let t0 = clock.now_ms();
-        record(&conn, &clock, &Event::new(Kind::CodeIssued, Outcome::Ok, "ann").detail("100% sure")).unwrap();
+        record(
+            &conn,
+            &clock,
+            &Event::new(Kind::CodeIssued, Outcome::Ok, "ann").detail("100% sure"),
+        )
+        .unwrap();
         clock.advance_secs(60);
-        record(&conn, &clock, &Event::new(Kind::CodeVerify, Outcome::Failed, "bob").detail("wrong code")).unwrap();
+        record(
+            &conn,
+            &clock,
+            &Event::new(Kind::CodeVerify, Outcome::Failed, "bob").detail("wrong code"),
+        )
+        .unwrap();
         clock.advance_secs(60);
-        record(&conn, &clock, &Event::new(Kind::CodeVerify, Outcome::Ok, "ann").detail("verified")).unwrap();
+        record(
+            &conn,
+            &clock,
+            &Event::new(Kind::CodeVerify, Outcome::Ok, "ann").detail("verified"),
+        )
+        .unwrap();
 
         let f = |filter: Filter| query(&conn, &filter).unwrap().len();
         assert_eq!(f(Filter::default()), 3);
-        assert_eq!(f(Filter { kinds: vec![Kind::CodeVerify], ..Default::default() }), 2);
-        assert_eq!(f(Filter { outcome: Some(Outcome::Failed), ..Default::default() }), 1);
-        assert_eq!(f(Filter { from: Some(t0 + 30_000), ..Default::default() }), 2);
-        assert_eq!(f(Filter { to: Some(t0 + 30_000), ..Default::default() }), 1);
-        assert_eq!(f(Filter { text: Some("bob".into()), ..Default::default() }), 1);
-        assert_eq!(f(Filter { text: Some("%".into()), ..Default::default() }), 1);
-        assert_eq!(f(Filter { text: Some("_".into()), ..Default::default() }), 0);
-        assert_eq!(f(Filter { text: Some("' OR 1=1 --".into()), ..Default::default() }), 0);
-        assert_eq!(f(Filter { text: Some("x".repeat(1_000_000)), ..Default::default() }), 0);
+        assert_eq!(
+            f(Filter {
+                kinds: vec![Kind::CodeVerify],
+                ..Default::default()
+            }),
+            2
+        );
+        assert_eq!(
+            f(Filter {
+                outcome: Some(Outcome::Failed),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            f(Filter {
+                from: Some(t0 + 30_000),
+                ..Default::default()
+            }),
+            2
+        );
+        assert_eq!(
+            f(Filter {
+                to: Some(t0 + 30_000),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            f(Filter {
+                text: Some("bob".into()),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            f(Filter {
+                text: Some("%".into()),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            f(Filter {
+                text: Some("_".into()),
+                ..Default::default()
+            }),
+            0
+        );
+        assert_eq!(
+            f(Filter {
+                text: Some("' OR 1=1 --".into()),
+                ..Default::default()
+            }),
+            0
+        );
+        assert_eq!(
+            f(Filter {
+                text: Some("x".repeat(1_000_000)),
+                ..Default::default()
+            }),
+            0
+        );
         assert!(matches!(
-            query(&conn, &Filter { from: Some(2), to: Some(1), ..Default::default() }),
+            query(
+                &conn,
+                &Filter {
+                    from: Some(2),
+                    to: Some(1),
+                    ..Default::default()
+                }
+            ),
             Err(AuditError::ReversedRange)
         ));
-        let newest = query(&conn, &Filter { limit: Some(1), ..Default::default() }).unwrap();
+        let newest = query(
+            &conn,
+            &Filter {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(newest[0].detail, "verified");
         assert_eq!(count(&conn, &Filter::default()).unwrap(), 3);
     }
@@ -468,7 +571,13 @@ mod tests {
     fn export_is_csv_and_defuses_formulas() {
         let (store, _) = setup();
         let conn = store.conn();
-        record(&conn, store.clock(), &Event::new(Kind::CustomerCreated, Outcome::Ok, "=HYPERLINK(\"x\")").detail("a,\"b\"\nc")).unwrap();
+        record(
+            &conn,
+            store.clock(),
+            &Event::new(Kind::CustomerCreated, Outcome::Ok, "=HYPERLINK(\"x\")")
+                .detail("a,\"b\"\nc"),
+        )
+        .unwrap();
         let mut out = Vec::new();
         assert_eq!(export_csv(&conn, &Filter::default(), &mut out).unwrap(), 1);
         let mut r = csv::Reader::from_reader(out.as_slice());
@@ -485,7 +594,10 @@ mod tests {
         assert!(operator_name(&"a".repeat(65)).is_err());
         assert!(operator_name("ann\nroot").is_err());
         assert!(operator_name("ann\u{202E}").is_err());
-        assert!(operator_name("<script>alert(1)</script>").is_ok(), "stored as text; the UI escapes");
+        assert!(
+            operator_name("<script>alert(1)</script>").is_ok(),
+            "stored as text; the UI escapes"
+        );
     }
 
     #[test]

@@ -139,10 +139,24 @@ pub fn parse_phone(input: &str, region: Region) -> Result<Phone, ContactError> {
     })
 }
 
-/// The E.164 form of a number when it is valid, otherwise `None`.
+/// The E.164 form of a number when it parses and fits its country's numbering plan (the
+/// plan's general pattern: right length, no impossible leading digits), otherwise `None`.
+///
+/// This is deliberately not libphonenumber's full validity check, which tries each number
+/// type's pattern in turn and costs about 30 µs per number against 0.2 µs for this one (a
+/// 100,000-row import would spend 3 s on it). Whether a number can take a text message is
+/// decided where it matters, before anything is sent: `sms_destination` runs the full check.
 pub fn e164_of(input: &str, region: Region) -> Option<String> {
     let parsed: PhoneNumber = phonenumber::parse(Some(region), input).ok()?;
-    phonenumber::is_valid(&parsed).then(|| parsed.format().mode(Mode::E164).to_string())
+    let national = parsed.national().to_string();
+    let fits_plan = phonenumber::metadata::DATABASE
+        .by_code(&parsed.code().value())
+        .is_some_and(|plans| {
+            plans
+                .iter()
+                .any(|m| m.descriptors().general().is_match(&national))
+        });
+    fits_plan.then(|| parsed.format().mode(Mode::E164).to_string())
 }
 
 /// A number that can receive an SMS, in E.164, or a clear refusal.
@@ -154,6 +168,9 @@ pub fn sms_destination(input: &str, region: Region) -> Result<String, ContactErr
     };
     let e164 = phone.e164.ok_or_else(invalid)?;
     let parsed = phonenumber::parse(Some(region), &e164).map_err(|_| invalid())?;
+    if !phonenumber::is_valid(&parsed) {
+        return Err(invalid());
+    }
     use phonenumber::metadata::DATABASE;
     use phonenumber::Type;
     match parsed.number_type(&DATABASE) {
@@ -166,7 +183,10 @@ pub fn sms_destination(input: &str, region: Region) -> Result<String, ContactErr
 pub fn mask_email(email: &str) -> String {
     match email.rsplit_once('@') {
         Some((local, domain)) => {
-            let keep: String = local.chars().take(if local.chars().count() > 3 { 2 } else { 1 }).collect();
+            let keep: String = local
+                .chars()
+                .take(if local.chars().count() > 3 { 2 } else { 1 })
+                .collect();
             format!("{keep}…@{domain}")
         }
         None => "…".to_string(),
@@ -202,7 +222,13 @@ pub fn shorten(s: &str) -> String {
     const MAX: usize = 60;
     let clean: String = s
         .chars()
-        .map(|c| if c.is_control() || is_bidi_control(c) { '\u{FFFD}' } else { c })
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
         .take(MAX + 1)
         .collect();
     if clean.chars().count() > MAX {
@@ -261,6 +287,13 @@ mod tests {
         assert_eq!(intl.e164.as_deref(), Some("+442079460958"));
         let odd = parse_phone("12", us()).unwrap();
         assert_eq!(odd.e164, None);
+        for off_plan in ["555-0132", "+1 555 0132 12"] {
+            assert_eq!(
+                parse_phone(off_plan, us()).unwrap().e164,
+                None,
+                "{off_plan}"
+            );
+        }
     }
 
     #[test]
@@ -270,7 +303,13 @@ mod tests {
             parse_phone(&"5".repeat(41), us()),
             Err(ContactError::PhoneTooLong)
         );
-        for bad in ["call me", "555\r\n123", "<b>5</b>", "555'--", "\u{202E}5551234"] {
+        for bad in [
+            "call me",
+            "555\r\n123",
+            "<b>5</b>",
+            "555'--",
+            "\u{202E}5551234",
+        ] {
             assert!(
                 matches!(
                     parse_phone(bad, us()),
@@ -289,6 +328,16 @@ mod tests {
         );
         assert!(matches!(
             sms_destination("123", us()),
+            Err(ContactError::InvalidPhone { .. })
+        ));
+        // Fits the plan's shape (so it is stored in E.164) but no such area code exists:
+        // the full check before sending refuses it.
+        assert_eq!(
+            e164_of("(370) 555-0100", us()).as_deref(),
+            Some("+13705550100")
+        );
+        assert!(matches!(
+            sms_destination("(370) 555-0100", us()),
             Err(ContactError::InvalidPhone { .. })
         ));
     }

@@ -278,7 +278,12 @@ impl MemorySecrets {
 impl SecretStore for MemorySecrets {
     fn get(&self, name: &str) -> Result<Option<Secret>, SecretsError> {
         check_name(name)?;
-        Ok(self.map.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned())
+        Ok(self
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned())
     }
 
     fn set(&self, name: &str, value: &str) -> Result<(), SecretsError> {
@@ -293,7 +298,10 @@ impl SecretStore for MemorySecrets {
 
     fn delete(&self, name: &str) -> Result<(), SecretsError> {
         check_name(name)?;
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
         Ok(())
     }
 
@@ -310,16 +318,28 @@ mod tests {
         assert!(!store.is_set("smtp:main").unwrap());
         store.set("smtp:main", "hunter2-app-password").unwrap();
         assert!(store.is_set("smtp:main").unwrap());
-        assert_eq!(store.get("smtp:main").unwrap().unwrap().as_str(), "hunter2-app-password");
+        assert_eq!(
+            store.get("smtp:main").unwrap().unwrap().as_str(),
+            "hunter2-app-password"
+        );
         store.set("smtp:main", "replaced").unwrap();
-        assert_eq!(store.get("smtp:main").unwrap().unwrap().as_str(), "replaced");
+        assert_eq!(
+            store.get("smtp:main").unwrap().unwrap().as_str(),
+            "replaced"
+        );
         store.delete("smtp:main").unwrap();
         store.delete("smtp:main").unwrap();
         assert!(!store.is_set("smtp:main").unwrap());
         assert!(matches!(store.set("x", ""), Err(SecretsError::Empty)));
-        assert!(matches!(store.set("x", &"a".repeat(MAX_SECRET_BYTES + 1)), Err(SecretsError::TooLong(_))));
+        assert!(matches!(
+            store.set("x", &"a".repeat(MAX_SECRET_BYTES + 1)),
+            Err(SecretsError::TooLong(_))
+        ));
         for bad in ["", "a b", "../etc/passwd", "x\ny", &"n".repeat(201)] {
-            assert!(matches!(store.set(bad, "v"), Err(SecretsError::BadName(_))), "{bad:?}");
+            assert!(
+                matches!(store.set(bad, "v"), Err(SecretsError::BadName(_))),
+                "{bad:?}"
+            );
         }
     }
 
@@ -348,6 +368,9 @@ mod tests {
     #[test]
     fn keyring_names_are_checked_before_any_keyring_call() {
         let store = KeyringSecrets::new(SERVICE);
-        assert!(matches!(store.get("bad name"), Err(SecretsError::BadName(_))));
+        assert!(matches!(
+            store.get("bad name"),
+            Err(SecretsError::BadName(_))
+        ));
     }
 }

@@ -28,7 +28,11 @@ pub enum SettingsError {
     #[error("unknown setting \"{0}\"; see `settings list` for the names")]
     Unknown(String),
     #[error("{key} must be a whole number between {min} and {max}")]
-    NotANumber { key: &'static str, min: u32, max: u32 },
+    NotANumber {
+        key: &'static str,
+        min: u32,
+        max: u32,
+    },
     #[error("{key} must be between {min} and {max} (got {got})")]
     OutOfRange {
         key: &'static str,
@@ -50,9 +54,18 @@ impl From<rusqlite::Error> for SettingsError {
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    Number { min: u32, max: u32, default: u32 },
-    Region { default: &'static str },
-    Text { max_chars: usize, default: &'static str },
+    Number {
+        min: u32,
+        max: u32,
+        default: u32,
+    },
+    Region {
+        default: &'static str,
+    },
+    Text {
+        max_chars: usize,
+        default: &'static str,
+    },
 }
 
 struct Spec {
@@ -64,27 +77,47 @@ struct Spec {
 const SPECS: &[Spec] = &[
     Spec {
         key: "code_digits",
-        kind: Kind::Number { min: 6, max: 8, default: 6 },
+        kind: Kind::Number {
+            min: 6,
+            max: 8,
+            default: 6,
+        },
         about: "Digits in a one-time code (NIST SP 800-63B: at least 6).",
     },
     Spec {
         key: "code_lifetime_minutes",
-        kind: Kind::Number { min: 1, max: 10, default: 5 },
+        kind: Kind::Number {
+            min: 1,
+            max: 10,
+            default: 5,
+        },
         about: "Minutes a code stays valid after it is sent.",
     },
     Spec {
         key: "max_attempts",
-        kind: Kind::Number { min: 3, max: 10, default: 5 },
+        kind: Kind::Number {
+            min: 3,
+            max: 10,
+            default: 5,
+        },
         about: "Wrong entries allowed per code before it stops working.",
     },
     Spec {
         key: "resend_cooldown_seconds",
-        kind: Kind::Number { min: 30, max: 300, default: 60 },
+        kind: Kind::Number {
+            min: 30,
+            max: 300,
+            default: 60,
+        },
         about: "Seconds before another code can be sent to the same contact.",
     },
     Spec {
         key: "retention_days",
-        kind: Kind::Number { min: 1, max: 365, default: 30 },
+        kind: Kind::Number {
+            min: 1,
+            max: 365,
+            default: 30,
+        },
         about: "Days finished codes are kept before cleanup deletes them (the audit trail stays).",
     },
     Spec {
@@ -94,7 +127,10 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         key: "company_name",
-        kind: Kind::Text { max_chars: 100, default: "OTP Desk" },
+        kind: Kind::Text {
+            max_chars: 100,
+            default: "OTP Desk",
+        },
         about: "The office name customers see in messages.",
     },
 ];
@@ -111,10 +147,10 @@ fn validate(spec: &Spec, raw: &str) -> Result<String, SettingsError> {
     let key = spec.key;
     match spec.kind {
         Kind::Number { min, max, .. } => {
-            let got: i64 = raw
-                .trim()
-                .parse()
-                .map_err(|_| SettingsError::NotANumber { key, min, max })?;
+            let got: i64 =
+                raw.trim()
+                    .parse()
+                    .map_err(|_| SettingsError::NotANumber { key, min, max })?;
             if got < i64::from(min) || got > i64::from(max) {
                 return Err(SettingsError::OutOfRange { key, min, max, got });
             }
@@ -122,11 +158,17 @@ fn validate(spec: &Spec, raw: &str) -> Result<String, SettingsError> {
         }
         Kind::Region { .. } => contact::parse_region(raw)
             .map(|r| r.as_ref().to_string())
-            .map_err(|e| SettingsError::Invalid { key, reason: e.to_string() }),
+            .map_err(|e| SettingsError::Invalid {
+                key,
+                reason: e.to_string(),
+            }),
         Kind::Text { max_chars, .. } => {
             let v = raw.trim();
             if v.is_empty() {
-                return Err(SettingsError::Invalid { key, reason: "must not be empty".into() });
+                return Err(SettingsError::Invalid {
+                    key,
+                    reason: "must not be empty".into(),
+                });
             }
             if v.chars().count() > max_chars {
                 return Err(SettingsError::Invalid {
@@ -134,7 +176,9 @@ fn validate(spec: &Spec, raw: &str) -> Result<String, SettingsError> {
                     reason: format!("must be at most {max_chars} characters"),
                 });
             }
-            if v.chars().any(|c| c.is_control() || contact::is_bidi_control(c)) {
+            if v.chars()
+                .any(|c| c.is_control() || contact::is_bidi_control(c))
+            {
                 return Err(SettingsError::Invalid {
                     key,
                     reason: "must be a single line of plain text".into(),
@@ -181,8 +225,7 @@ pub struct Settings {
 impl Settings {
     pub fn region(&self) -> phonenumber::country::Id {
         // Stored values were validated on the way in; the default is a known region.
-        contact::parse_region(&self.default_region)
-            .unwrap_or(phonenumber::country::Id::US)
+        contact::parse_region(&self.default_region).unwrap_or(phonenumber::country::Id::US)
     }
 
     pub fn code_lifetime_ms(&self) -> i64 {
@@ -258,7 +301,9 @@ pub fn list(conn: &Connection) -> Result<Vec<SettingView>, SettingsError> {
 pub fn get(conn: &Connection, key: &str) -> Result<String, SettingsError> {
     let s = spec(key)?;
     let stored: Option<String> = conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [s.key], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [s.key], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(stored
         .and_then(|v| validate(s, &v).ok())
@@ -320,15 +365,28 @@ mod tests {
     fn out_of_range_values_are_refused_with_the_range() {
         let store = store();
         let mut conn = store.conn();
-        let err = set(&mut conn, store.clock(), "admin", "code_lifetime_minutes", "30").unwrap_err();
+        let err = set(
+            &mut conn,
+            store.clock(),
+            "admin",
+            "code_lifetime_minutes",
+            "30",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "code_lifetime_minutes must be between 1 and 10 (got 30)"
         );
         let err = set(&mut conn, store.clock(), "admin", "code_digits", "five").unwrap_err();
-        assert_eq!(err.to_string(), "code_digits must be a whole number between 6 and 8");
+        assert_eq!(
+            err.to_string(),
+            "code_digits must be a whole number between 6 and 8"
+        );
         for bad in ["", "-1", "99999999999999999999", "6; DROP TABLE settings"] {
-            assert!(set(&mut conn, store.clock(), "admin", "max_attempts", bad).is_err(), "{bad}");
+            assert!(
+                set(&mut conn, store.clock(), "admin", "max_attempts", bad).is_err(),
+                "{bad}"
+            );
         }
         assert!(matches!(
             set(&mut conn, store.clock(), "admin", "no_such_thing", "1"),
@@ -341,7 +399,10 @@ mod tests {
     fn a_change_is_stored_typed_and_audited() {
         let store = store();
         let mut conn = store.conn();
-        assert_eq!(set(&mut conn, store.clock(), "admin", "default_region", " gb ").unwrap(), "GB");
+        assert_eq!(
+            set(&mut conn, store.clock(), "admin", "default_region", " gb ").unwrap(),
+            "GB"
+        );
         set(&mut conn, store.clock(), "admin", "max_attempts", "3").unwrap();
         let s = load(&conn).unwrap();
         assert_eq!(s.default_region, "GB");
@@ -360,10 +421,26 @@ mod tests {
     fn company_name_must_be_one_line_of_text() {
         let store = store();
         let mut conn = store.conn();
-        for bad in ["", "   ", "Acme\r\nBcc: x", &"A".repeat(101), "Acme\u{202E}"] {
-            assert!(set(&mut conn, store.clock(), "admin", "company_name", bad).is_err(), "{bad:?}");
+        for bad in [
+            "",
+            "   ",
+            "Acme\r\nBcc: x",
+            &"A".repeat(101),
+            "Acme\u{202E}",
+        ] {
+            assert!(
+                set(&mut conn, store.clock(), "admin", "company_name", bad).is_err(),
+                "{bad:?}"
+            );
         }
-        set(&mut conn, store.clock(), "admin", "company_name", "<b>Acme</b> & Sons").unwrap();
+        set(
+            &mut conn,
+            store.clock(),
+            "admin",
+            "company_name",
+            "<b>Acme</b> & Sons",
+        )
+        .unwrap();
         assert_eq!(load(&conn).unwrap().company_name, "<b>Acme</b> & Sons");
     }
 
@@ -372,7 +449,10 @@ mod tests {
         let store = store();
         let views = list(&store.conn()).unwrap();
         assert_eq!(views.len(), SPECS.len());
-        let lifetime = views.iter().find(|v| v.key == "code_lifetime_minutes").unwrap();
+        let lifetime = views
+            .iter()
+            .find(|v| v.key == "code_lifetime_minutes")
+            .unwrap();
         assert_eq!(lifetime.allowed, "1–10");
         assert_eq!(lifetime.value, "5");
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rand::TryRngCore;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 use rusqlite_migration::{Migrations, M};
 
 use crate::clock::{Clock, SystemClock};
@@ -44,6 +44,10 @@ pub enum StoreError {
     Backup(String),
 }
 
+/// Re-exported so callers (the shell, the CLI) can name the connection type without
+/// depending on rusqlite themselves.
+pub use rusqlite::Connection;
+
 /// The schema, one entry per version. Never edit a shipped entry; append a new one.
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("store/0001_initial.sql"))];
 
@@ -60,14 +64,12 @@ pub fn schema_version() -> usize {
 pub const DB_ENV: &str = "OTP_DESK_DB";
 
 /// Where the database lives when nobody says otherwise: the OS app-data folder
-/// (`~/.local/share/otp-desk` on Linux, `%APPDATA%\OTP Desk\data` on Windows,
-/// `~/Library/Application Support/OTP Desk` on macOS).
+/// (`~/.local/share/otpdesk` on Linux; the per-user application-data folder elsewhere).
 pub fn default_db_path() -> Result<PathBuf, StoreError> {
     if let Some(p) = std::env::var_os(DB_ENV).filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    let dirs =
-        directories::ProjectDirs::from("", "", "OTP Desk").ok_or(StoreError::NoDataDir)?;
+    let dirs = directories::ProjectDirs::from("", "", "OTP Desk").ok_or(StoreError::NoDataDir)?;
     Ok(dirs.data_dir().join("otp-desk.db"))
 }
 
@@ -75,9 +77,14 @@ pub fn default_db_path() -> Result<PathBuf, StoreError> {
 /// (import) works; the busy timeout makes two desks wait for each other instead of failing.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    // synchronous=NORMAL in WAL mode syncs at checkpoints only; a larger checkpoint interval
+    // lets the hot pages (the newest index leaves) be written back once per checkpoint instead
+    // of once per thousand pages. Measured in benches/codes.rs.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
+         PRAGMA wal_autocheckpoint = 4000;
+         PRAGMA journal_size_limit = 67108864;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32000;",
@@ -191,8 +198,7 @@ impl Store {
             return Err(StoreError::BackupExists(target.to_path_buf()));
         }
         let conn = self.conn();
-        let mut dst =
-            Connection::open(target).map_err(|e| StoreError::Backup(e.to_string()))?;
+        let mut dst = Connection::open(target).map_err(|e| StoreError::Backup(e.to_string()))?;
         {
             let backup = rusqlite::backup::Backup::new(&conn, &mut dst)
                 .map_err(|e| StoreError::Backup(e.to_string()))?;
@@ -212,7 +218,11 @@ impl Store {
 pub fn database_id(conn: &Connection) -> Result<String, StoreError> {
     use rusqlite::OptionalExtension;
     let found: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'database_id'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'database_id'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     if let Some(id) = found {
         return Ok(id);
@@ -227,7 +237,11 @@ pub fn database_id(conn: &Connection) -> Result<String, StoreError> {
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?1)",
         [&id],
     )?;
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'database_id'", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT value FROM meta WHERE key = 'database_id'",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 #[cfg(test)]
@@ -248,9 +262,13 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(fk, 1);
-        let timeout: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
+        let timeout: i64 = conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(timeout, 10_000);
     }
 }

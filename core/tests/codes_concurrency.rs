@@ -24,15 +24,25 @@ fn race(desk: &Desk, challenge: i64, typed: &str, rounds: usize) -> Vec<Verdict>
                 barrier.wait();
                 (0..rounds)
                     .map(|_| {
-                        codes::verify(&mut store.conn(), store.clock(), &key, Target::Challenge(challenge), &typed, "desk")
-                            .unwrap()
-                            .verdict
+                        codes::verify(
+                            &mut store.conn(),
+                            store.clock(),
+                            &key,
+                            Target::Challenge(challenge),
+                            &typed,
+                            "desk",
+                        )
+                        .unwrap()
+                        .verdict
                     })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect()
 }
 
 fn issue(desk: &Desk) -> codes::Issued {
@@ -41,7 +51,13 @@ fn issue(desk: &Desk) -> codes::Issued {
         &mut desk.store.conn(),
         desk.store.clock(),
         &desk.key,
-        &IssueRequest { customer_id: id, channel: Channel::Email, destination: None, operator: "Ann", revealed: false },
+        &IssueRequest {
+            customer_id: id,
+            channel: Channel::Email,
+            destination: None,
+            operator: "Ann",
+            revealed: false,
+        },
     )
     .unwrap()
 }
@@ -52,8 +68,14 @@ fn concurrent_wrong_codes_never_exceed_the_attempt_limit() {
     let issued = issue(&desk);
     let verdicts = race(&desk, issued.challenge_id, &wrong(&issued.code), 4);
     assert_eq!(verdicts.len(), THREADS * 4);
-    let wrong_count = verdicts.iter().filter(|v| matches!(v, Verdict::WrongCode { .. })).count();
-    let dead = verdicts.iter().filter(|v| **v == Verdict::TooManyAttempts).count();
+    let wrong_count = verdicts
+        .iter()
+        .filter(|v| matches!(v, Verdict::WrongCode { .. }))
+        .count();
+    let dead = verdicts
+        .iter()
+        .filter(|v| **v == Verdict::TooManyAttempts)
+        .count();
     // Four attempts say "wrong, n left", the fifth kills the code, everything after is refused.
     assert_eq!(wrong_count, 4);
     assert_eq!(dead, THREADS * 4 - 4);
@@ -69,7 +91,11 @@ fn concurrent_wrong_codes_never_exceed_the_attempt_limit() {
     let attempts: i64 = desk
         .store
         .conn()
-        .query_row("SELECT attempts FROM codes WHERE id = ?1", [issued.challenge_id], |r| r.get(0))
+        .query_row(
+            "SELECT attempts FROM codes WHERE id = ?1",
+            [issued.challenge_id],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(attempts, 5);
 }
@@ -80,7 +106,10 @@ fn concurrent_right_codes_verify_exactly_once() {
     let issued = issue(&desk);
     let verdicts = race(&desk, issued.challenge_id, &issued.code, 2);
     let verified = verdicts.iter().filter(|v| v.is_verified()).count();
-    let used = verdicts.iter().filter(|v| **v == Verdict::AlreadyUsed).count();
+    let used = verdicts
+        .iter()
+        .filter(|v| **v == Verdict::AlreadyUsed)
+        .count();
     assert_eq!(verified, 1);
     assert_eq!(used, THREADS * 2 - 1);
 }
@@ -101,19 +130,33 @@ fn concurrent_issues_leave_exactly_one_pending_code() {
                     &mut store.conn(),
                     store.clock(),
                     &key,
-                    &IssueRequest { customer_id: id, channel: Channel::Email, destination: None, operator: "desk", revealed: false },
+                    &IssueRequest {
+                        customer_id: id,
+                        channel: Channel::Email,
+                        destination: None,
+                        operator: "desk",
+                        revealed: false,
+                    },
                 )
                 .is_ok()
             })
         })
         .collect();
-    let ok = handles.into_iter().map(|h| h.join().unwrap()).filter(|x| *x).count();
+    let ok = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|x| *x)
+        .count();
     // The cooldown lets exactly one through; the rest are told when to retry.
     assert_eq!(ok, 1);
     let pending: i64 = desk
         .store
         .conn()
-        .query_row("SELECT count(*) FROM codes WHERE status = 'pending'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM codes WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(pending, 1);
 }

@@ -37,7 +37,12 @@ fn check(desk: &Desk, challenge: i64, typed: &str) -> Verdict {
 }
 
 fn jo(desk: &Desk) -> i64 {
-    desk.customer("WB-A", "Jo Smith", Some("jo.smith@example.com"), Some("(415) 555-0132"))
+    desk.customer(
+        "WB-A",
+        "Jo Smith",
+        Some("jo.smith@example.com"),
+        Some("(415) 555-0132"),
+    )
 }
 
 #[test]
@@ -51,7 +56,12 @@ fn clerk_sends_code_and_customer_is_verified() {
     desk.clock.advance_secs(40);
     let spaced = format!("{} {}", &issued.code[..3], &issued.code[3..]);
     let verdict = check(&desk, issued.challenge_id, &spaced);
-    assert_eq!(verdict, Verdict::Verified { at: desk.clock.now_ms() });
+    assert_eq!(
+        verdict,
+        Verdict::Verified {
+            at: desk.clock.now_ms()
+        }
+    );
 }
 
 #[test]
@@ -80,7 +90,10 @@ fn verified_code_can_never_verify_again() {
     let desk = Desk::new();
     let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
     assert!(check(&desk, issued.challenge_id, &issued.code).is_verified());
-    assert_eq!(check(&desk, issued.challenge_id, &issued.code), Verdict::AlreadyUsed);
+    assert_eq!(
+        check(&desk, issued.challenge_id, &issued.code),
+        Verdict::AlreadyUsed
+    );
 }
 
 #[test]
@@ -89,11 +102,22 @@ fn wrong_codes_count_down_and_the_fifth_kills_the_code() {
     let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
     let bad = wrong(&issued.code);
     for left in (1..=4).rev() {
-        assert_eq!(check(&desk, issued.challenge_id, &bad), Verdict::WrongCode { attempts_left: left });
+        assert_eq!(
+            check(&desk, issued.challenge_id, &bad),
+            Verdict::WrongCode {
+                attempts_left: left
+            }
+        );
     }
-    assert_eq!(check(&desk, issued.challenge_id, &bad), Verdict::TooManyAttempts);
+    assert_eq!(
+        check(&desk, issued.challenge_id, &bad),
+        Verdict::TooManyAttempts
+    );
     // Dead means dead, even for the right code.
-    assert_eq!(check(&desk, issued.challenge_id, &issued.code), Verdict::TooManyAttempts);
+    assert_eq!(
+        check(&desk, issued.challenge_id, &issued.code),
+        Verdict::TooManyAttempts
+    );
 }
 
 #[test]
@@ -105,13 +129,23 @@ fn sixth_wrong_code_is_refused_even_after_restart() {
         check(&desk, issued.challenge_id, &bad);
         desk.restart();
     }
-    assert_eq!(check(&desk, issued.challenge_id, &bad), Verdict::TooManyAttempts);
+    assert_eq!(
+        check(&desk, issued.challenge_id, &bad),
+        Verdict::TooManyAttempts
+    );
     desk.restart();
-    assert_eq!(check(&desk, issued.challenge_id, &issued.code), Verdict::TooManyAttempts);
+    assert_eq!(
+        check(&desk, issued.challenge_id, &issued.code),
+        Verdict::TooManyAttempts
+    );
     let attempts: i64 = desk
         .store
         .conn()
-        .query_row("SELECT attempts FROM codes WHERE id = ?1", [issued.challenge_id], |r| r.get(0))
+        .query_row(
+            "SELECT attempts FROM codes WHERE id = ?1",
+            [issued.challenge_id],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(attempts, 5);
 }
@@ -131,21 +165,36 @@ fn code_expires_after_its_lifetime() {
     let desk = Desk::new();
     let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
     desk.clock.advance_secs(5 * 60 - 1);
-    let status = codes::status(&desk.store.conn(), issued.challenge_id, desk.clock.now_ms()).unwrap();
+    let status =
+        codes::status(&desk.store.conn(), issued.challenge_id, desk.clock.now_ms()).unwrap();
     assert_eq!(status.state, "pending");
     desk.clock.advance_secs(1);
-    assert_eq!(check(&desk, issued.challenge_id, &issued.code), Verdict::Expired);
-    let status = codes::status(&desk.store.conn(), issued.challenge_id, desk.clock.now_ms()).unwrap();
+    assert_eq!(
+        check(&desk, issued.challenge_id, &issued.code),
+        Verdict::Expired
+    );
+    let status =
+        codes::status(&desk.store.conn(), issued.challenge_id, desk.clock.now_ms()).unwrap();
     assert_eq!(status.state, "expired");
 }
 
 #[test]
 fn shorter_policy_lifetime_applies_to_new_codes() {
     let desk = Desk::new();
-    settings::set(&mut desk.store.conn(), desk.store.clock(), "admin", "code_lifetime_minutes", "1").unwrap();
+    settings::set(
+        &mut desk.store.conn(),
+        desk.store.clock(),
+        "admin",
+        "code_lifetime_minutes",
+        "1",
+    )
+    .unwrap();
     let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
     desk.clock.advance_secs(61);
-    assert_eq!(check(&desk, issued.challenge_id, &issued.code), Verdict::Expired);
+    assert_eq!(
+        check(&desk, issued.challenge_id, &issued.code),
+        Verdict::Expired
+    );
 }
 
 #[test]
@@ -155,7 +204,10 @@ fn a_new_code_voids_the_earlier_one() {
     let first = send(&desk, id, Channel::Email).unwrap();
     desk.clock.advance_secs(61);
     let second = send(&desk, id, Channel::Email).unwrap();
-    assert_eq!(check(&desk, first.challenge_id, &first.code), Verdict::NoActiveCode);
+    assert_eq!(
+        check(&desk, first.challenge_id, &first.code),
+        Verdict::NoActiveCode
+    );
     let r = codes::verify(
         &mut desk.store.conn(),
         desk.store.clock(),
@@ -197,8 +249,18 @@ fn failed_delivery_frees_the_clerk_to_retry_at_once() {
     let desk = Desk::new();
     let id = jo(&desk);
     let first = send(&desk, id, Channel::Email).unwrap();
-    assert!(codes::cancel(&mut desk.store.conn(), desk.store.clock(), first.challenge_id, "Ann", "SMTP 421").unwrap());
-    assert_eq!(check(&desk, first.challenge_id, &first.code), Verdict::NoActiveCode);
+    assert!(codes::cancel(
+        &mut desk.store.conn(),
+        desk.store.clock(),
+        first.challenge_id,
+        "Ann",
+        "SMTP 421"
+    )
+    .unwrap());
+    assert_eq!(
+        check(&desk, first.challenge_id, &first.code),
+        Verdict::NoActiveCode
+    );
     send(&desk, id, Channel::Email).unwrap();
 }
 
@@ -212,10 +274,13 @@ fn five_codes_in_ten_minutes_is_the_cap() {
         desk.clock.advance_secs(61);
     }
     match send(&desk, id, Channel::Email) {
-        Err(CodeError::SendCap { limit: 5, retry_at, .. }) => assert_eq!(retry_at, start + 10 * 60_000),
+        Err(CodeError::SendCap {
+            limit: 5, retry_at, ..
+        }) => assert_eq!(retry_at, start + 10 * 60_000),
         other => panic!("expected the 10-minute cap, got {other:?}"),
     }
-    desk.clock.advance_ms(start + 10 * 60_000 - desk.clock.now_ms());
+    desk.clock
+        .advance_ms(start + 10 * 60_000 - desk.clock.now_ms());
     send(&desk, id, Channel::Email).unwrap();
 }
 
@@ -246,13 +311,26 @@ fn a_new_code_does_not_reset_the_failure_count_and_ten_failures_lock_the_contact
     desk.clock.advance_secs(61);
     let second = send(&desk, id, Channel::Email).unwrap();
     for left in (2..=4).rev() {
-        assert_eq!(check(&desk, second.challenge_id, &wrong(&second.code)), Verdict::WrongCode { attempts_left: left });
+        assert_eq!(
+            check(&desk, second.challenge_id, &wrong(&second.code)),
+            Verdict::WrongCode {
+                attempts_left: left
+            }
+        );
     }
-    assert_eq!(check(&desk, second.challenge_id, &wrong(&second.code)), Verdict::WrongCode { attempts_left: 1 });
+    assert_eq!(
+        check(&desk, second.challenge_id, &wrong(&second.code)),
+        Verdict::WrongCode { attempts_left: 1 }
+    );
     // The tenth consecutive failure locks for one minute.
     let lock_start = desk.clock.now_ms();
     let v = check(&desk, second.challenge_id, &wrong(&second.code));
-    assert_eq!(v, Verdict::Locked { until: lock_start + 60_000 });
+    assert_eq!(
+        v,
+        Verdict::Locked {
+            until: lock_start + 60_000
+        }
+    );
     // While locked: no verification (not even a right code) and no new code.
     desk.clock.advance_secs(30);
     let third = send(&desk, id, Channel::Email);
@@ -261,14 +339,27 @@ fn a_new_code_does_not_reset_the_failure_count_and_ten_failures_lock_the_contact
     desk.clock.advance_secs(31);
     let third = send(&desk, id, Channel::Email).unwrap();
     let again = desk.clock.now_ms();
-    assert_eq!(check(&desk, third.challenge_id, &wrong(&third.code)), Verdict::Locked { until: again + 120_000 });
-    assert_eq!(check(&desk, third.challenge_id, &third.code), Verdict::Locked { until: again + 120_000 });
+    assert_eq!(
+        check(&desk, third.challenge_id, &wrong(&third.code)),
+        Verdict::Locked {
+            until: again + 120_000
+        }
+    );
+    assert_eq!(
+        check(&desk, third.challenge_id, &third.code),
+        Verdict::Locked {
+            until: again + 120_000
+        }
+    );
     // Success resets everything.
     desk.clock.advance_secs(121);
     assert!(check(&desk, third.challenge_id, &third.code).is_verified());
     desk.clock.advance_secs(61);
     let fourth = send(&desk, id, Channel::Email).unwrap();
-    assert_eq!(check(&desk, fourth.challenge_id, &wrong(&fourth.code)), Verdict::WrongCode { attempts_left: 4 });
+    assert_eq!(
+        check(&desk, fourth.challenge_id, &wrong(&fourth.code)),
+        Verdict::WrongCode { attempts_left: 4 }
+    );
 }
 
 #[test]
@@ -280,9 +371,11 @@ fn lock_backoff_is_capped_at_one_hour() {
         let issued = loop {
             match send(&desk, id, Channel::Email) {
                 Ok(i) => break i,
-                Err(CodeError::Locked { until }) | Err(CodeError::Cooldown { retry_at: until }) | Err(CodeError::SendCap { retry_at: until, .. }) => {
-                    desk.clock.advance_ms(until - desk.clock.now_ms() + 1)
-                }
+                Err(CodeError::Locked { until })
+                | Err(CodeError::Cooldown { retry_at: until })
+                | Err(CodeError::SendCap {
+                    retry_at: until, ..
+                }) => desk.clock.advance_ms(until - desk.clock.now_ms() + 1),
                 Err(e) => panic!("{e}"),
             }
         };
@@ -308,7 +401,10 @@ fn lock_survives_a_restart() {
         }
     }
     desk.restart();
-    assert!(matches!(send(&desk, id, Channel::Email), Err(CodeError::Locked { .. })));
+    assert!(matches!(
+        send(&desk, id, Channel::Email),
+        Err(CodeError::Locked { .. })
+    ));
 }
 
 #[test]
@@ -316,12 +412,28 @@ fn typing_mistakes_cost_no_attempt() {
     let desk = Desk::new();
     let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
     let verify = |typed: &str| {
-        codes::verify(&mut desk.store.conn(), desk.store.clock(), &desk.key, Target::Challenge(issued.challenge_id), typed, "Ann")
+        codes::verify(
+            &mut desk.store.conn(),
+            desk.store.clock(),
+            &desk.key,
+            Target::Challenge(issued.challenge_id),
+            typed,
+            "Ann",
+        )
     };
     assert!(matches!(verify(""), Err(CodeError::EmptyInput)));
     assert!(matches!(verify("12a456"), Err(CodeError::NotDigits)));
-    assert!(matches!(verify("12345"), Err(CodeError::WrongLength { expected: 6, got: 5 })));
-    assert!(matches!(verify(&"9".repeat(1 << 20)), Err(CodeError::NotDigits)));
+    assert!(matches!(
+        verify("12345"),
+        Err(CodeError::WrongLength {
+            expected: 6,
+            got: 5
+        })
+    ));
+    assert!(matches!(
+        verify(&"9".repeat(1 << 20)),
+        Err(CodeError::NotDigits)
+    ));
     assert!(verify(&issued.code).unwrap().verdict.is_verified());
 }
 
@@ -335,18 +447,37 @@ fn codes_go_only_to_the_contact_on_file() {
             &mut desk.store.conn(),
             desk.store.clock(),
             &desk.key,
-            &IssueRequest { customer_id, channel, destination, operator: "Ann", revealed: false },
+            &IssueRequest {
+                customer_id,
+                channel,
+                destination,
+                operator: "Ann",
+                revealed: false,
+            },
         )
     };
     assert!(matches!(
         ask(id, Channel::Email, Some("attacker@example.net")),
         Err(CodeError::NotCustomersContact { .. })
     ));
-    assert!(matches!(ask(no_phone, Channel::Sms, None), Err(CodeError::NoContact { .. })));
-    assert!(matches!(ask(999, Channel::Email, None), Err(CodeError::CustomerNotFound(999))));
+    assert!(matches!(
+        ask(no_phone, Channel::Sms, None),
+        Err(CodeError::NoContact { .. })
+    ));
+    assert!(matches!(
+        ask(999, Channel::Email, None),
+        Err(CodeError::CustomerNotFound(999))
+    ));
     let huge = "a".repeat(1 << 20);
-    for hostile in ["jo.smith@example.com\r\nBcc: x@y.z", "<script>@x.com", huge.as_str()] {
-        assert!(ask(id, Channel::Email, Some(hostile)).is_err(), "{hostile:?}");
+    for hostile in [
+        "jo.smith@example.com\r\nBcc: x@y.z",
+        "<script>@x.com",
+        huge.as_str(),
+    ] {
+        assert!(
+            ask(id, Channel::Email, Some(hostile)).is_err(),
+            "{hostile:?}"
+        );
     }
     // The same contact written differently is still the contact on file.
     ask(id, Channel::Email, Some(" jo.smith@EXAMPLE.COM ")).unwrap();
@@ -361,7 +492,13 @@ fn operator_is_required_and_checked() {
             &mut desk.store.conn(),
             desk.store.clock(),
             &desk.key,
-            &IssueRequest { customer_id: id, channel: Channel::Email, destination: None, operator: op, revealed: false },
+            &IssueRequest {
+                customer_id: id,
+                channel: Channel::Email,
+                destination: None,
+                operator: op,
+                revealed: false,
+            },
         );
         assert!(matches!(r, Err(CodeError::Operator(_))), "{op:?}");
     }
@@ -371,7 +508,15 @@ fn operator_is_required_and_checked() {
 fn verifying_with_nothing_sent_says_so() {
     let desk = Desk::new();
     jo(&desk);
-    let r = codes::verify(&mut desk.store.conn(), desk.store.clock(), &desk.key, Target::Destination("jo.smith@example.com"), "123456", "Ann").unwrap();
+    let r = codes::verify(
+        &mut desk.store.conn(),
+        desk.store.clock(),
+        &desk.key,
+        Target::Destination("jo.smith@example.com"),
+        "123456",
+        "Ann",
+    )
+    .unwrap();
     assert_eq!(r.verdict, Verdict::NoActiveCode);
     assert_eq!(check(&desk, 12345, "123456"), Verdict::NoActiveCode);
 }
@@ -389,9 +534,21 @@ fn each_verdict_tells_the_clerk_what_to_do_next() {
     ];
     for v in all {
         let text = v.explain();
-        assert!(text.starts_with(if v.is_verified() { "VERIFIED" } else { "NOT VERIFIED" }), "{text}");
+        assert!(
+            text.starts_with(if v.is_verified() {
+                "VERIFIED"
+            } else {
+                "NOT VERIFIED"
+            }),
+            "{text}"
+        );
     }
-    assert!(Verdict::WrongCode { attempts_left: 1 }.explain().contains("1 attempt left"));
+    assert!(Verdict::WrongCode { attempts_left: 1 }
+        .explain()
+        .contains("1 attempt left"));
     let json = serde_json::to_value(Verdict::WrongCode { attempts_left: 3 }).unwrap();
-    assert_eq!(json, serde_json::json!({"outcome": "wrong_code", "attempts_left": 3}));
+    assert_eq!(
+        json,
+        serde_json::json!({"outcome": "wrong_code", "attempts_left": 3})
+    );
 }

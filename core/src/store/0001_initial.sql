@@ -23,9 +23,12 @@ CREATE TABLE customer_terms (
 ) WITHOUT ROWID;
 
 -- One row per one-time code ("challenge"). Never the code itself: only a keyed HMAC.
+-- customer_id has no FOREIGN KEY on purpose: SQLite can empty a table wholesale only when it
+-- takes part in no foreign key, which makes a large cleanup 20x faster (benches/codes.rs).
+-- Deleting a customer deletes their codes in the same transaction (customers::delete).
 CREATE TABLE codes (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    customer_id   INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+    customer_id   INTEGER,
     channel       TEXT    NOT NULL CHECK (channel IN ('email', 'sms')),
     destination   TEXT    NOT NULL,     -- normalised email address or E.164 number
     code_hash     BLOB    NOT NULL,
@@ -41,7 +44,9 @@ CREATE TABLE codes (
 );
 CREATE INDEX codes_by_destination ON codes (destination, created_at);
 CREATE INDEX codes_by_expiry ON codes (expires_at);
-CREATE INDEX codes_by_customer ON codes (customer_id);
+-- No index on customer_id: every index is one more page written per code issued. "Pending
+-- codes for this customer" is answered through codes_by_expiry (live codes are few), and a
+-- (rare) customer delete scans a table that cleanup keeps small.
 
 -- Per-contact state that must outlive any one code: consecutive failures and the lock.
 CREATE TABLE contacts (
@@ -51,8 +56,10 @@ CREATE TABLE contacts (
 ) WITHOUT ROWID;
 
 -- The audit trail: append-only, enforced by the triggers below.
+-- Plain INTEGER PRIMARY KEY (no AUTOINCREMENT): rows are never deleted, so ids are never reused
+-- anyway, and AUTOINCREMENT would write sqlite_sequence on every event.
 CREATE TABLE audit_events (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             INTEGER PRIMARY KEY,
     at             INTEGER NOT NULL,
     kind           TEXT    NOT NULL,
     result         TEXT    NOT NULL,
@@ -66,7 +73,8 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_by_time ON audit_events (at);
 CREATE INDEX audit_by_customer ON audit_events (customer_id, at);
-CREATE INDEX audit_by_kind ON audit_events (kind, at);
+-- Filters by kind or result walk audit_by_time newest-first: the common kinds are dense, so a
+-- page of results is found quickly without a third index to write on every event.
 
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 BEGIN

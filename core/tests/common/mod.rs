@@ -43,7 +43,13 @@ impl Desk {
     }
 
     /// Inserts a customer row directly: these tests are about codes, not customer validation.
-    pub fn customer(&self, account: &str, name: &str, email: Option<&str>, phone: Option<&str>) -> i64 {
+    pub fn customer(
+        &self,
+        account: &str,
+        name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> i64 {
         let conn = self.store.conn();
         let e164 = phone.and_then(|p| {
             otp_desk_core::contact::e164_of(p, otp_desk_core::contact::parse_region("US").unwrap())

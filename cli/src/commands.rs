@@ -1,0 +1,787 @@
+//! The command tree and what each command calls in the core.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use clap::{Args, Parser, Subcommand};
+use otp_desk_core::audit::{self, Kind, Outcome};
+use otp_desk_core::clock::{format_ms, Millis};
+use otp_desk_core::codes::{self, CodeKey, IssueRequest, Target};
+use otp_desk_core::contact::Channel;
+use otp_desk_core::customers::{self, CustomerInput, ImportMode};
+use otp_desk_core::store::Connection;
+use otp_desk_core::{secrets, settings, store, Store};
+use serde_json::json;
+
+use crate::output::{CliError, Printer, NOT_VERIFIED};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "otp-desk-cli",
+    version,
+    about = "OTP Desk from a terminal: customers, one-time codes, audit trail, settings, backups",
+    after_help = "Exit codes: 0 done, 1 not verified, 2 bad command line, 3 input refused, \
+                  4 refused by policy or not found, 5 database/keyring/file failure."
+)]
+pub struct Cli {
+    /// Database file [default: the OS app-data folder]
+    #[arg(long, global = true, env = "OTP_DESK_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    /// Who is acting, as the audit trail will show it [default: cli:$USER]
+    #[arg(long, global = true, env = "OTP_DESK_OPERATOR", value_name = "NAME")]
+    operator: Option<String>,
+
+    /// Print results as JSON (for scripts)
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Find, add, import and export customers
+    #[command(subcommand)]
+    Customers(CustomersCmd),
+    /// Issue, verify and inspect one-time codes
+    #[command(subcommand)]
+    Otp(OtpCmd),
+    /// Delete codes that expired longer ago than the retention window (audit rows stay)
+    #[command(name = "cleanup-otps")]
+    CleanupOtps {
+        /// Keep codes this many days after expiry [default: the retention_days setting]
+        #[arg(long, value_name = "DAYS")]
+        retention_days: Option<u32>,
+    },
+    /// Read and export the audit trail
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Copy the live database to a new file (safe while desks are working)
+    Backup {
+        /// The file to create; must not exist yet
+        file: PathBuf,
+    },
+    /// Read and change settings (policy values are checked against their allowed ranges)
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Where the database and the secrets are, and what the database holds
+    Info,
+}
+
+#[derive(Subcommand, Debug)]
+enum CustomersCmd {
+    /// Import customers from a CSV file with a header row (upsert by account number)
+    Import {
+        /// CSV file (comma or semicolon, UTF-8 with or without BOM); "-" reads stdin
+        file: PathBuf,
+        /// all-or-nothing: any bad row cancels the import; skip-invalid: import the good rows
+        #[arg(long, default_value = "all-or-nothing", value_parser = parse_mode)]
+        mode: ImportMode,
+    },
+    /// Write all customers as CSV (the import format)
+    Export {
+        /// Write to this file instead of stdout
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Find customers by any fragment of name, account number, email or phone
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Show one customer
+    Show { account: String },
+    /// Add a customer
+    Add(CustomerFields),
+    /// Change a customer (fields not given keep their value)
+    Edit {
+        account: String,
+        #[command(flatten)]
+        fields: EditFields,
+    },
+    /// Delete a customer (refused while a code for them is pending)
+    Delete { account: String },
+    /// Add sample customers (for a fresh install or a demo); running it twice is harmless
+    Sample {
+        #[arg(long, default_value_t = 25)]
+        count: usize,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CustomerFields {
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    #[arg(long, default_value = "")]
+    phone: String,
+    #[arg(long, default_value = "")]
+    address: String,
+    #[arg(long, default_value = "")]
+    notes: String,
+}
+
+#[derive(Args, Debug)]
+struct EditFields {
+    #[arg(long)]
+    name: Option<String>,
+    /// New email ("" removes it)
+    #[arg(long)]
+    email: Option<String>,
+    /// New phone ("" removes it)
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum OtpCmd {
+    /// Issue a code and print it, for scripts that deliver it themselves (audited)
+    Issue {
+        /// The customer's account number
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_parser = parse_channel)]
+        channel: Channel,
+        /// The contact to use; must be the one on file [default: the one on file]
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the code on stdout; required, and recorded in the audit trail
+        #[arg(long)]
+        print_code: bool,
+    },
+    /// Check a code the customer read out; exit 0 when verified, 1 when not
+    Verify {
+        /// The challenge id printed by `otp issue`
+        #[arg(long, conflicts_with = "to", required_unless_present = "to")]
+        challenge: Option<i64>,
+        /// Or: the email address or phone number the code was sent to
+        #[arg(long)]
+        to: Option<String>,
+        /// The code; "-" reads it from stdin (keeps it out of shell history)
+        code: String,
+    },
+    /// Show a code's state (never the code)
+    Status { challenge: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// List events, newest first
+    List {
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Write matching events as CSV, oldest first
+    Export {
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+        /// Write to this file instead of stdout
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+struct AuditFilterArgs {
+    /// Event type, e.g. code_issued, code_verify (repeatable)
+    #[arg(long = "kind", value_parser = parse_kind)]
+    kinds: Vec<Kind>,
+    /// ok, failed or refused
+    #[arg(long, value_parser = parse_outcome)]
+    result: Option<Outcome>,
+    #[arg(long, value_parser = parse_channel)]
+    channel: Option<Channel>,
+    /// Only this customer's events
+    #[arg(long)]
+    account: Option<String>,
+    /// From this day (YYYY-MM-DD, UTC) or instant (RFC 3339)
+    #[arg(long, value_parser = parse_from)]
+    from: Option<Millis>,
+    /// Up to and including this day (YYYY-MM-DD, UTC) or instant (RFC 3339)
+    #[arg(long, value_parser = parse_to)]
+    to: Option<Millis>,
+    /// Text anywhere in operator, account, contact or detail
+    #[arg(long)]
+    text: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum SettingsCmd {
+    /// Every setting with its value, default and allowed range
+    List,
+    Get {
+        key: String,
+    },
+    Set {
+        key: String,
+        value: String,
+    },
+}
+
+fn parse_mode(s: &str) -> Result<ImportMode, String> {
+    s.parse()
+        .map_err(|e: customers::CustomerError| e.to_string())
+}
+
+fn parse_channel(s: &str) -> Result<Channel, String> {
+    s.parse()
+        .map_err(|e: otp_desk_core::contact::ContactError| e.to_string())
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    s.parse().map_err(|e: audit::AuditError| {
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("{e}; one of: {}", all.join(", "))
+    })
+}
+
+fn parse_outcome(s: &str) -> Result<Outcome, String> {
+    s.parse().map_err(|e: audit::AuditError| e.to_string())
+}
+
+fn parse_instant(s: &str, end_of_day: bool) -> Result<Millis, String> {
+    let s = s.trim();
+    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let time = if end_of_day {
+            NaiveTime::from_hms_milli_opt(23, 59, 59, 999)
+        } else {
+            NaiveTime::from_hms_opt(0, 0, 0)
+        }
+        .expect("valid constant time");
+        return Ok(Utc
+            .from_utc_datetime(&day.and_time(time))
+            .timestamp_millis());
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            "expected a date like 2026-03-02 or an instant like 2026-03-02T09:00:00Z".into()
+        })
+}
+
+fn parse_from(s: &str) -> Result<Millis, String> {
+    parse_instant(s, false)
+}
+
+fn parse_to(s: &str) -> Result<Millis, String> {
+    parse_instant(s, true)
+}
+
+fn open_store(cli: &Cli) -> Result<Store, CliError> {
+    let path = match &cli.db {
+        Some(p) if !p.as_os_str().is_empty() => p.clone(),
+        _ => store::default_db_path()?,
+    };
+    Ok(Store::open(path)?)
+}
+
+fn operator(cli: &Cli) -> Result<String, CliError> {
+    let name = match &cli.operator {
+        Some(o) => o.clone(),
+        None => format!(
+            "cli:{}",
+            std::env::var("USER")
+                .or_else(|_| std::env::var("USERNAME"))
+                .unwrap_or_else(|_| "unknown".into())
+        ),
+    };
+    Ok(audit::operator_name(&name)?)
+}
+
+fn create_file(path: &Path) -> Result<BufWriter<File>, CliError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|source| CliError::File {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+fn find_customer(conn: &Connection, account: &str) -> Result<customers::Customer, CliError> {
+    customers::by_account(conn, account)?.ok_or_else(|| {
+        CliError::NotFound(format!(
+            "no customer with account number \"{}\"",
+            otp_desk_core::contact::shorten(account)
+        ))
+    })
+}
+
+pub fn run(cli: Cli) -> Result<u8, CliError> {
+    let out = Printer { json: cli.json };
+    match &cli.command {
+        Command::Customers(cmd) => run_customers(&cli, cmd, &out),
+        Command::Otp(cmd) => run_otp(&cli, cmd, &out),
+        Command::CleanupOtps { retention_days } => {
+            let store = open_store(&cli)?;
+            let op = operator(&cli)?;
+            let r = codes::cleanup(&mut store.conn(), store.clock(), &op, *retention_days)?;
+            out.emit(
+                &r,
+                format!(
+                    "Deleted {} codes that expired before {}; the audit trail is unchanged.",
+                    r.deleted_codes,
+                    format_ms(r.cutoff)
+                ),
+            );
+            Ok(0)
+        }
+        Command::Audit(cmd) => run_audit(&cli, cmd, &out),
+        Command::Backup { file } => {
+            let store = open_store(&cli)?;
+            let op = operator(&cli)?;
+            store.backup_to(file)?;
+            audit::record(
+                &store.conn(),
+                store.clock(),
+                &audit::Event::new(Kind::BackupMade, Outcome::Ok, &op)
+                    .detail(format!("to {}", file.display())),
+            )?;
+            out.emit(
+                &json!({ "backup": file }),
+                format!("Backup written to {}", file.display()),
+            );
+            Ok(0)
+        }
+        Command::Settings(cmd) => run_settings(&cli, cmd, &out),
+        Command::Info => {
+            let store = open_store(&cli)?;
+            let secrets = secrets::from_env()?;
+            let conn = store.conn();
+            let path = store
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let customers = customers::count(&conn)?;
+            let info = json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "database": path,
+                "schema_version": store::schema_version(),
+                "customers": customers,
+                "secrets": secrets.describe(),
+            });
+            out.emit(
+                &info,
+                format!(
+                    "OTP Desk {}\ndatabase   {path} (schema {})\ncustomers  {customers}\nsecrets    {}",
+                    env!("CARGO_PKG_VERSION"),
+                    store::schema_version(),
+                    secrets.describe()
+                ),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn run_customers(cli: &Cli, cmd: &CustomersCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        CustomersCmd::Import { file, mode } => {
+            let op = operator(cli)?;
+            let input: Box<dyn Read> = if file.as_os_str() == "-" {
+                Box::new(io::stdin().lock())
+            } else {
+                Box::new(BufReader::new(File::open(file).map_err(|source| {
+                    CliError::File {
+                        path: file.display().to_string(),
+                        source,
+                    }
+                })?))
+            };
+            let report = customers::import(
+                &mut store.conn(),
+                store.clock(),
+                &op,
+                input,
+                *mode,
+                &mut |_| {},
+            )?;
+            let mut text = format!(
+                "{} rows read: {} added, {} updated, {} rejected.",
+                report.rows,
+                report.inserted,
+                report.updated,
+                report.rejected.len()
+            );
+            for r in &report.rejected {
+                text.push_str(&format!(
+                    "\n  line {}{}: {}",
+                    r.line,
+                    r.account_number
+                        .as_deref()
+                        .map(|a| format!(" ({a})"))
+                        .unwrap_or_default(),
+                    r.reason
+                ));
+            }
+            if !report.committed {
+                text.push_str("\nNothing was imported (all-or-nothing). Fix the rows above, or use --mode skip-invalid.");
+            }
+            out.emit(&report, text);
+            Ok(if report.committed && report.rejected.is_empty() {
+                0
+            } else {
+                3
+            })
+        }
+        CustomersCmd::Export { output } => {
+            let conn = store.conn();
+            let n = match output {
+                Some(path) => {
+                    let mut w = create_file(path)?;
+                    let n = customers::export(&conn, &mut w)?;
+                    w.flush().map_err(|source| CliError::File {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                    n
+                }
+                None => customers::export(&conn, io::stdout().lock())?,
+            };
+            if output.is_some() {
+                out.emit(
+                    &json!({ "exported": n }),
+                    format!("Exported {n} customers."),
+                );
+            }
+            Ok(0)
+        }
+        CustomersCmd::Search {
+            query,
+            limit,
+            offset,
+        } => {
+            let hits = customers::search(&store.conn(), query, *limit, *offset)?;
+            let text = if hits.is_empty() {
+                "No customers match.".to_string()
+            } else {
+                hits.iter()
+                    .map(customer_line)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            out.emit(&hits, text);
+            Ok(0)
+        }
+        CustomersCmd::Show { account } => {
+            let c = find_customer(&store.conn(), account)?;
+            let text = format!(
+                "{}\n  account   {}\n  email     {}\n  phone     {}{}\n  address   {}\n  notes     {}",
+                c.name,
+                c.account_number,
+                c.email.as_deref().unwrap_or("-"),
+                c.phone.as_deref().unwrap_or("-"),
+                c.phone_e164.as_deref().map(|e| format!(" ({e})")).unwrap_or_default(),
+                c.service_address,
+                c.notes
+            );
+            out.emit(&c, text);
+            Ok(0)
+        }
+        CustomersCmd::Add(f) => {
+            let op = operator(cli)?;
+            let input = CustomerInput {
+                account_number: f.account.clone(),
+                name: f.name.clone(),
+                email: f.email.clone(),
+                phone: f.phone.clone(),
+                service_address: f.address.clone(),
+                notes: f.notes.clone(),
+            };
+            let c = customers::create(&mut store.conn(), store.clock(), &op, &input)?;
+            out.emit(&c, format!("Added {} ({}).", c.name, c.account_number));
+            Ok(0)
+        }
+        CustomersCmd::Edit { account, fields } => {
+            let op = operator(cli)?;
+            let mut conn = store.conn();
+            let c = find_customer(&conn, account)?;
+            let input = CustomerInput {
+                account_number: c.account_number.clone(),
+                name: fields.name.clone().unwrap_or(c.name),
+                email: fields.email.clone().unwrap_or(c.email.unwrap_or_default()),
+                phone: fields.phone.clone().unwrap_or(c.phone.unwrap_or_default()),
+                service_address: fields.address.clone().unwrap_or(c.service_address),
+                notes: fields.notes.clone().unwrap_or(c.notes),
+            };
+            let updated = customers::update(&mut conn, store.clock(), &op, c.id, &input)?;
+            out.emit(
+                &updated,
+                format!("Updated {} ({}).", updated.name, updated.account_number),
+            );
+            Ok(0)
+        }
+        CustomersCmd::Delete { account } => {
+            let op = operator(cli)?;
+            let mut conn = store.conn();
+            let c = find_customer(&conn, account)?;
+            customers::delete(&mut conn, store.clock(), &op, c.id)?;
+            out.emit(
+                &json!({ "deleted": c.account_number }),
+                format!("Deleted {} ({}).", c.name, c.account_number),
+            );
+            Ok(0)
+        }
+        CustomersCmd::Sample { count } => {
+            let op = operator(cli)?;
+            if *count == 0 || *count > 10_000 {
+                return Err(CliError::Usage(
+                    "--count must be between 1 and 10000".into(),
+                ));
+            }
+            let n = customers::load_sample(&mut store.conn(), store.clock(), &op, *count)?;
+            out.emit(
+                &json!({ "loaded": n }),
+                format!("Loaded {n} sample customers."),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn customer_line(c: &customers::Customer) -> String {
+    format!(
+        "{:<14} {:<32} {:<34} {}",
+        c.account_number,
+        c.name,
+        c.email.as_deref().unwrap_or("-"),
+        c.phone.as_deref().unwrap_or("-")
+    )
+}
+
+fn code_key(store: &Store) -> Result<CodeKey, CliError> {
+    let secrets = secrets::from_env()?;
+    Ok(CodeKey::load_or_create(&store.conn(), secrets.as_ref())?)
+}
+
+fn run_otp(cli: &Cli, cmd: &OtpCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        OtpCmd::Issue {
+            account,
+            channel,
+            to,
+            print_code,
+        } => {
+            if !print_code {
+                return Err(CliError::Usage(
+                    "`otp issue` hands the code to the caller instead of delivering it; add --print-code to confirm (this is recorded in the audit trail)".into(),
+                ));
+            }
+            let op = operator(cli)?;
+            let key = code_key(&store)?;
+            let customer = find_customer(&store.conn(), account)?;
+            let issued = codes::issue(
+                &mut store.conn(),
+                store.clock(),
+                &key,
+                &IssueRequest {
+                    customer_id: customer.id,
+                    channel: *channel,
+                    destination: to.as_deref(),
+                    operator: &op,
+                    revealed: true,
+                },
+            )?;
+            out.emit(
+                &json!({
+                    "challenge_id": issued.challenge_id,
+                    "code": issued.code.as_str(),
+                    "channel": issued.channel,
+                    "sent_to": issued.masked_destination,
+                    "expires_at": format_ms(issued.expires_at),
+                    "resend_at": format_ms(issued.resend_at),
+                }),
+                format!(
+                    "{}\nchallenge {} for {} via {}, valid until {}",
+                    issued.code.as_str(),
+                    issued.challenge_id,
+                    issued.masked_destination,
+                    issued.channel,
+                    format_ms(issued.expires_at)
+                ),
+            );
+            Ok(0)
+        }
+        OtpCmd::Verify {
+            challenge,
+            to,
+            code,
+        } => {
+            let op = operator(cli)?;
+            let typed = if code == "-" {
+                let mut s = String::new();
+                io::stdin()
+                    .lock()
+                    .take(1024)
+                    .read_to_string(&mut s)
+                    .map_err(|source| CliError::File {
+                        path: "stdin".into(),
+                        source,
+                    })?;
+                zeroize::Zeroizing::new(s.trim().to_string())
+            } else {
+                zeroize::Zeroizing::new(code.clone())
+            };
+            let key = code_key(&store)?;
+            let target = match (challenge, to) {
+                (Some(id), _) => Target::Challenge(*id),
+                (None, Some(dest)) => Target::Destination(dest),
+                (None, None) => {
+                    return Err(CliError::Usage(
+                        "give --challenge ID or --to CONTACT".into(),
+                    ))
+                }
+            };
+            let r = codes::verify(&mut store.conn(), store.clock(), &key, target, &typed, &op)?;
+            out.emit(&r, r.verdict.explain());
+            Ok(if r.verdict.is_verified() {
+                0
+            } else {
+                NOT_VERIFIED
+            })
+        }
+        OtpCmd::Status { challenge } => {
+            let s = codes::status(&store.conn(), *challenge, store.clock().now_ms())?;
+            let text = format!(
+                "challenge {}: {} via {} to {}; expires {}; {} attempts left; resend from {}",
+                s.challenge_id,
+                s.state,
+                s.channel,
+                s.masked_destination,
+                format_ms(s.expires_at),
+                s.attempts_left,
+                format_ms(s.resend_at)
+            );
+            out.emit(&s, text);
+            Ok(0)
+        }
+    }
+}
+
+fn audit_filter(store: &Store, args: &AuditFilterArgs) -> Result<audit::Filter, CliError> {
+    let customer_id = match &args.account {
+        Some(a) => Some(find_customer(&store.conn(), a)?.id),
+        None => None,
+    };
+    Ok(audit::Filter {
+        kinds: args.kinds.clone(),
+        outcome: args.result,
+        channel: args.channel,
+        customer_id,
+        from: args.from,
+        to: args.to,
+        text: args.text.clone(),
+        limit: None,
+        offset: None,
+    })
+}
+
+fn run_audit(cli: &Cli, cmd: &AuditCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        AuditCmd::List {
+            filter,
+            limit,
+            offset,
+        } => {
+            let mut f = audit_filter(&store, filter)?;
+            f.limit = Some(*limit);
+            f.offset = Some(*offset);
+            let rows = audit::query(&store.conn(), &f)?;
+            let text = if rows.is_empty() {
+                "No events match.".to_string()
+            } else {
+                rows.iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {:<18} {:<8} {:<12} {:<10} {:<18} {}",
+                            format_ms(e.at),
+                            e.kind,
+                            e.result,
+                            e.operator,
+                            e.account_number.as_deref().unwrap_or("-"),
+                            e.destination.as_deref().unwrap_or("-"),
+                            e.detail
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            out.emit(&rows, text);
+            Ok(0)
+        }
+        AuditCmd::Export { filter, output } => {
+            let f = audit_filter(&store, filter)?;
+            let conn = store.conn();
+            match output {
+                Some(path) => {
+                    let mut w = create_file(path)?;
+                    let n = audit::export_csv(&conn, &f, &mut w)?;
+                    w.flush().map_err(|source| CliError::File {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                    out.emit(&json!({ "exported": n }), format!("Exported {n} events."));
+                }
+                None => {
+                    audit::export_csv(&conn, &f, io::stdout().lock())?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn run_settings(cli: &Cli, cmd: &SettingsCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        SettingsCmd::List => {
+            let all = settings::list(&store.conn())?;
+            let text = all
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{:<26} {:<12} (default {}, allowed {})  {}",
+                        v.key, v.value, v.default, v.allowed, v.about
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.emit(&all, text);
+            Ok(0)
+        }
+        SettingsCmd::Get { key } => {
+            let v = settings::get(&store.conn(), key)?;
+            out.emit(&json!({ "key": key, "value": v }), &v);
+            Ok(0)
+        }
+        SettingsCmd::Set { key, value } => {
+            let op = operator(cli)?;
+            let stored = settings::set(&mut store.conn(), store.clock(), &op, key, value)?;
+            out.emit(
+                &json!({ "key": key, "value": stored }),
+                format!("{key} = {stored}"),
+            );
+            Ok(0)
+        }
+    }
+}

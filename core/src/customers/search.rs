@@ -1,0 +1,946 @@
+//! "Who is this?": finding a customer from any fragment a clerk types, instantly, in a
+//! database of a million customers.
+//!
+//! # The index
+//!
+//! `customer_terms` holds one row per searchable term of a customer, and its primary key
+//! (term, customer id) is a B-tree, so "every term starting with X" is one range scan that
+//! returns rows already in order. Each term starts with a one-letter namespace:
+//!
+//! | prefix | what | example for WB-0001234, Zoë O'Brien-Lee, jo.smith@Example.com, (415) 555-0132 |
+//! |--------|------|---------|
+//! | `a` | the account number without punctuation, and from each of its parts on (leading zeros also dropped) | `awb0001234`, `a0001234`, `a1234` |
+//! | `n` | each word of the name, folded for case and accents, punctuation removed, plus the parts of a hyphenated or apostrophised word | `nzoe`, `nobrienlee`, `no`, `nbrien`, `nlee` |
+//! | `e` | the lower-cased email, and its rest from each part on (parts split at `@ . _ + -`) | `ejo.smith@example.com`, `esmith@example.com`, `eexample.com`, `ecom` |
+//! | `p` | every suffix of at least 3 digits of the number's E.164 digits and of the digits as entered | `p14155550132`, `p4155550132`, … `p132` |
+//!
+//! So a prefix of an email *part* finds the address ("smith", "example", "smith@exa"): this
+//! is what "contains" means for email. Any run of digits inside a phone number finds it,
+//! however it is formatted on either side ("555 01", "+1 (415) 555", "5550132").
+//!
+//! The terms of a customer are a pure function of its stored fields, which is how an edit
+//! removes the old ones without a second index on customer id. Changing that function means
+//! rebuilding the index with [`reindex`] in a migration.
+//!
+//! # A query
+//!
+//! The query is cut into tokens at whitespace (neighbouring tokens made only of digits and
+//! phone punctuation are joined, so "555 12" stays one phone fragment). Every token must
+//! match (AND). A token matches a customer through any of: account prefix, name-word prefix,
+//! email-part prefix, or phone-digit run (when it has at least 3 digits).
+//!
+//! Order: the customer whose account number equals the whole query, then account-prefix
+//! matches, then name, then email, then phone matches; a customer matched several ways
+//! counts where it ranks best. Within a group, results follow the index: alphabetical by the
+//! matched term (so the exact word "john" comes before "johnson"), then by customer id; with
+//! several words, the index order of the word with the fewest index rows. The order depends
+//! only on the data and the query, so paging with an offset is stable. A very vague query of
+//! several words ("a b") examines a bounded number of candidates (see `LIMITS`) and may list
+//! fewer matches than exist; one more letter narrows it.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use super::{by_account, get, Customer, CustomerError, COLUMNS};
+use crate::contact::is_bidi_control;
+
+/// More results than a screen can show is a query to refine, not a page to render.
+pub const MAX_LIMIT: u32 = 200;
+/// Paging deeper than this is scrolling through the phone book; search instead.
+pub const MAX_OFFSET: u32 = 10_000;
+/// Nobody types more; a pasted essay is cut here rather than searched.
+pub const MAX_QUERY_CHARS: usize = 100;
+pub const MAX_TOKENS: usize = 6;
+/// Fewer digits than this would match a large share of all numbers.
+pub const MIN_PHONE_DIGITS: usize = 3;
+
+/// How much work a query with several words may do.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// A word with fewer index rows than this is collected whole to check others against.
+    small_token: usize,
+    /// When every word is common ("john smi"), each is collected up to this many rows; a
+    /// word with more ("a") is checked against each candidate's record instead.
+    token_scan_cap: usize,
+    /// Customers examined at most for one vague query.
+    max_candidates: usize,
+}
+
+const LIMITS: Limits = Limits {
+    small_token: 2_000,
+    token_scan_cap: 150_000,
+    max_candidates: 20_000,
+};
+
+const EMAIL_SEPARATORS: [char; 5] = ['@', '.', '_', '+', '-'];
+
+/// The stored fields that terms are made from.
+pub(crate) struct TermSource<'a> {
+    pub account_number: &'a str,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub phone_e164: Option<&'a str>,
+}
+
+/// How well a customer matched; lower sorts first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Rank {
+    Account,
+    Name,
+    Email,
+    Phone,
+}
+
+/// Every search term of a customer, sorted and without repeats.
+pub(crate) fn terms(src: &TermSource<'_>) -> Vec<String> {
+    let mut out = Vec::with_capacity(24);
+    account_terms(src.account_number, &mut out);
+    name_terms(src.name, &mut out);
+    if let Some(email) = src.email {
+        email_terms(email, &mut out);
+    }
+    for phone in [src.phone_e164, src.phone].into_iter().flatten() {
+        phone_terms(phone, &mut out);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Letters and digits only, lower-cased: "WB-0001234" and "wb 0001234" are one account.
+fn account_key(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn account_terms(account: &str, out: &mut Vec<String>) {
+    let compact = account_key(account);
+    // Parts start after punctuation and where letters turn into digits or back, so that
+    // "1234" finds WB-0001234 as well as "WB-00012" does.
+    let mut prev: Option<char> = None;
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for c in account.chars() {
+        if c.is_ascii_alphanumeric() {
+            let starts = match prev {
+                None => true,
+                Some(p) => !p.is_ascii_alphanumeric() || p.is_ascii_digit() != c.is_ascii_digit(),
+            };
+            if starts {
+                parts.push(at);
+            }
+            at += 1;
+        }
+        prev = Some(c);
+    }
+    for start in parts {
+        let rest = &compact[start..];
+        out.push(format!("a{rest}"));
+        let unpadded = rest.trim_start_matches('0');
+        if unpadded.len() != rest.len() && unpadded.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push(format!("a{unpadded}"));
+        }
+    }
+}
+
+/// Lower case without accents: "Zoë", "ZOE" and "zoe" are one name; "Søren" is "soren".
+pub(crate) fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+    {
+        match c {
+            'ß' => out.push_str("ss"),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'þ' => out.push_str("th"),
+            'ø' => out.push('o'),
+            'ł' => out.push('l'),
+            'đ' | 'ð' => out.push('d'),
+            'ı' => out.push('i'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn name_key(word: &str) -> String {
+    word.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn name_terms(name: &str, out: &mut Vec<String>) {
+    let folded = fold(name);
+    for word in folded.split_whitespace() {
+        let key = name_key(word);
+        if key.is_empty() {
+            continue;
+        }
+        out.push(format!("n{key}"));
+        let mut parts = word
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| !p.is_empty());
+        if let (Some(first), Some(second)) = (parts.next(), parts.next()) {
+            for p in [first, second].into_iter().chain(parts) {
+                out.push(format!("n{p}"));
+            }
+        }
+    }
+}
+
+fn email_terms(email: &str, out: &mut Vec<String>) {
+    let lower = email.to_lowercase();
+    out.push(format!("e{lower}"));
+    for (i, c) in lower.char_indices() {
+        if EMAIL_SEPARATORS.contains(&c) {
+            let rest = &lower[i + c.len_utf8()..];
+            if !rest.is_empty() && !rest.starts_with(EMAIL_SEPARATORS) {
+                out.push(format!("e{rest}"));
+            }
+        }
+    }
+}
+
+fn phone_terms(phone: &str, out: &mut Vec<String>) {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    for start in 0..=digits.len().saturating_sub(MIN_PHONE_DIGITS) {
+        if digits.len() - start >= MIN_PHONE_DIGITS {
+            out.push(format!("p{}", &digits[start..]));
+        }
+    }
+}
+
+/// Adds the terms of customer `id`.
+pub(crate) fn index(conn: &Connection, id: i64, src: &TermSource<'_>) -> Result<(), CustomerError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO customer_terms (term, customer_id) VALUES (?1, ?2)",
+    )?;
+    for term in terms(src) {
+        stmt.execute(params![term, id])?;
+    }
+    Ok(())
+}
+
+/// Removes the terms of customer `id` as it is stored now.
+pub(crate) fn unindex(
+    conn: &Connection,
+    id: i64,
+    src: &TermSource<'_>,
+) -> Result<(), CustomerError> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM customer_terms WHERE term = ?1 AND customer_id = ?2")?;
+    for term in terms(src) {
+        stmt.execute(params![term, id])?;
+    }
+    Ok(())
+}
+
+/// Rows per INSERT statement in bulk loads: fewer statement steps, well under SQLite's
+/// limit on bound parameters.
+const TERMS_PER_INSERT: usize = 100;
+
+/// Writes (term, customer id) rows, best given in key order. Repeats are harmless.
+pub(crate) fn insert_sorted_terms<'a>(
+    conn: &Connection,
+    pairs: impl IntoIterator<Item = (&'a str, i64)>,
+) -> Result<(), CustomerError> {
+    let values = vec!["(?, ?)"; TERMS_PER_INSERT].join(", ");
+    let mut many = conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO customer_terms (term, customer_id) VALUES {values}"
+    ))?;
+    let mut one = conn.prepare_cached(
+        "INSERT OR IGNORE INTO customer_terms (term, customer_id) VALUES (?1, ?2)",
+    )?;
+    let mut batch: Vec<(&str, i64)> = Vec::with_capacity(TERMS_PER_INSERT);
+    for pair in pairs {
+        batch.push(pair);
+        if batch.len() == TERMS_PER_INSERT {
+            for (i, (term, id)) in batch.iter().enumerate() {
+                many.raw_bind_parameter(2 * i + 1, *term)?;
+                many.raw_bind_parameter(2 * i + 2, *id)?;
+            }
+            many.raw_execute()?;
+            batch.clear();
+        }
+    }
+    for (term, id) in batch {
+        one.execute(params![term, id])?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the whole search index from the customer rows. For a migration that changes
+/// how terms are made, or to repair a database edited by hand. Returns the customers indexed.
+pub fn reindex(conn: &mut Connection) -> Result<u64, CustomerError> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM customer_terms", [])?;
+    let mut pairs = Vec::new();
+    let mut n = 0;
+    {
+        let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM customers"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let c = Customer::from_row(row)?;
+            pairs.extend(terms(&c.term_source()).into_iter().map(|t| (t, c.id)));
+            n += 1;
+        }
+    }
+    pairs.sort_unstable();
+    insert_sorted_terms(&tx, pairs.iter().map(|(t, id)| (t.as_str(), *id)))?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// One word of a query and the index ranges it may match, best rank first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    ranges: Vec<(Rank, String)>,
+}
+
+impl Token {
+    /// How this token matches customer `c`, if at all: the answer the index would give,
+    /// worked out from the record for a customer already in hand.
+    fn rank_of(&self, c: &Customer) -> Option<Rank> {
+        let any_prefix =
+            |terms: &[String], prefix: &str| terms.iter().any(|t| t.starts_with(prefix));
+        self.ranges.iter().find_map(|(rank, prefix)| {
+            let mut terms = Vec::new();
+            let hit = match rank {
+                Rank::Account => {
+                    account_terms(&c.account_number, &mut terms);
+                    any_prefix(&terms, prefix)
+                }
+                Rank::Name => {
+                    name_terms(&c.name, &mut terms);
+                    any_prefix(&terms, prefix)
+                }
+                Rank::Email => c.email.as_deref().is_some_and(|e| {
+                    email_terms(e, &mut terms);
+                    any_prefix(&terms, prefix)
+                }),
+                // Some stored suffix starts with these (3 or more) digits exactly when the
+                // digits occur in the number.
+                Rank::Phone => [c.phone_e164.as_deref(), c.phone.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|p| {
+                        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+                        digits.contains(&prefix[1..])
+                    }),
+            };
+            hit.then_some(*rank)
+        })
+    }
+}
+
+/// The best rank per customer id for one token. Customer ids are row ids, dense from 1, so
+/// an array indexed by id is both smaller and faster than a hash map; a database with
+/// unusually large ids gets the map.
+enum IdRanks {
+    Dense(Vec<u8>),
+    Sparse(HashMap<i64, Rank>),
+}
+
+const RANKS: [Rank; 4] = [Rank::Account, Rank::Name, Rank::Email, Rank::Phone];
+const MAX_DENSE_ID: i64 = 16_000_000;
+
+impl IdRanks {
+    fn new(max_id: i64, hits: &[(Rank, i64)]) -> Self {
+        if (0..=MAX_DENSE_ID).contains(&max_id) {
+            let mut dense = vec![0u8; max_id as usize + 1];
+            for (rank, id) in hits {
+                if let Some(slot) = usize::try_from(*id).ok().and_then(|i| dense.get_mut(i)) {
+                    if *slot == 0 {
+                        *slot = *rank as u8 + 1;
+                    }
+                }
+            }
+            IdRanks::Dense(dense)
+        } else {
+            let mut best = HashMap::with_capacity(hits.len());
+            for (rank, id) in hits {
+                best.entry(*id).or_insert(*rank);
+            }
+            IdRanks::Sparse(best)
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<Rank> {
+        match self {
+            IdRanks::Dense(d) => {
+                let slot = usize::try_from(id).ok().and_then(|i| d.get(i)).copied()?;
+                slot.checked_sub(1).map(|r| RANKS[usize::from(r)])
+            }
+            IdRanks::Sparse(m) => m.get(&id).copied(),
+        }
+    }
+}
+
+fn is_phone_like(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '(' | ')' | '+' | '-' | '.' | '/' | ' '))
+}
+
+/// The first `MAX_QUERY_CHARS` characters, with control and direction-override characters
+/// treated as spaces.
+fn clean(query: &str) -> String {
+    query
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn tokens(cleaned: &str) -> Vec<Token> {
+    let mut words: Vec<String> = Vec::new();
+    let mut last_was_phone = false;
+    for w in cleaned.split_whitespace() {
+        let phone = is_phone_like(w);
+        match words.last_mut() {
+            Some(last) if phone && last_was_phone => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+        last_was_phone = phone;
+    }
+    let mut out: Vec<Token> = Vec::new();
+    for t in words.iter().filter_map(|w| token(w)) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+        if out.len() == MAX_TOKENS {
+            break;
+        }
+    }
+    out
+}
+
+fn token(word: &str) -> Option<Token> {
+    let lower = word.to_lowercase();
+    let mut ranges = Vec::new();
+    // Account numbers are ASCII; "josé" must not match accounts starting "jos".
+    if lower.chars().all(|c| c.is_ascii() || !c.is_alphanumeric()) {
+        let key = account_key(&lower);
+        if !key.is_empty() {
+            ranges.push((Rank::Account, format!("a{key}")));
+        }
+    }
+    let name = name_key(&fold(word));
+    if !name.is_empty() {
+        ranges.push((Rank::Name, format!("n{name}")));
+    }
+    if !lower.contains(' ') {
+        let email = lower.trim_start_matches(EMAIL_SEPARATORS);
+        if !email.is_empty() {
+            ranges.push((Rank::Email, format!("e{email}")));
+        }
+    }
+    if is_phone_like(word) {
+        let digits: String = word.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= MIN_PHONE_DIGITS {
+            ranges.push((Rank::Phone, format!("p{digits}")));
+        }
+    }
+    (!ranges.is_empty()).then_some(Token { ranges })
+}
+
+/// A string bound as TEXT although it may not be valid UTF-8: the exclusive upper end of a
+/// prefix range. SQLite compares TEXT bytewise here, which is all a range bound needs.
+struct TextBytes(Vec<u8>);
+
+impl ToSql for TextBytes {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(&self.0)))
+    }
+}
+
+/// The smallest byte string greater than every string starting with `prefix`. UTF-8 never
+/// contains the byte 0xFF, so raising the last byte by one cannot overflow.
+fn upper_bound(prefix: &str) -> TextBytes {
+    let mut b = prefix.as_bytes().to_vec();
+    if let Some(last) = b.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    TextBytes(b)
+}
+
+const RANGE_SQL: &str = "SELECT customer_id FROM customer_terms
+                         WHERE term >= ?1 AND term < ?2 ORDER BY term, customer_id";
+
+/// Walks the token's ranges in rank order, each in index order, until `visit` breaks.
+/// Returns whether every row was visited.
+fn scan(
+    conn: &Connection,
+    token: &Token,
+    mut visit: impl FnMut(Rank, i64) -> Result<ControlFlow<()>, CustomerError>,
+) -> Result<bool, CustomerError> {
+    let mut stmt = conn.prepare_cached(RANGE_SQL)?;
+    for (rank, prefix) in &token.ranges {
+        let mut rows = stmt.query(params![prefix, upper_bound(prefix)])?;
+        while let Some(row) = rows.next()? {
+            if visit(*rank, row.get(0)?)?.is_break() {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Index rows for the token, counting no further than `cap`, and the best rank seen.
+fn estimate(
+    conn: &Connection,
+    token: &Token,
+    cap: usize,
+) -> Result<(usize, Option<Rank>), CustomerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT count(*) FROM (SELECT 1 FROM customer_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3)",
+    )?;
+    let mut total = 0;
+    let mut best = None;
+    for (rank, prefix) in &token.ranges {
+        let left = cap - total;
+        let n: i64 = stmt.query_row(params![prefix, upper_bound(prefix), left as i64], |r| {
+            r.get(0)
+        })?;
+        if n > 0 {
+            best = best.or(Some(*rank));
+        }
+        total += n as usize;
+        if total >= cap {
+            break;
+        }
+    }
+    Ok((total, best))
+}
+
+/// Customers matching `query`, best first; see the module documentation for what matches
+/// and in which order. An empty query lists customers by account number. `limit` is capped
+/// at [`MAX_LIMIT`], `offset` at [`MAX_OFFSET`].
+pub fn search(
+    conn: &Connection,
+    query: &str,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<Customer>, CustomerError> {
+    let limit = limit.min(MAX_LIMIT) as usize;
+    let offset = offset.min(MAX_OFFSET) as usize;
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let cleaned = clean(query);
+    let whole = cleaned.trim();
+    if whole.is_empty() {
+        return browse(conn, limit, offset);
+    }
+    let tokens = tokens(whole);
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let want = offset + limit;
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    if let Some(c) = by_account(conn, whole)? {
+        seen.insert(c.id);
+        order.push(c.id);
+    }
+    if let [token] = tokens.as_slice() {
+        scan(conn, token, |_, id| {
+            if seen.insert(id) {
+                order.push(id);
+            }
+            Ok(if order.len() >= want {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+    } else {
+        all_of(conn, &tokens, want, LIMITS, &mut seen, &mut order)?;
+    }
+    let mut page = Vec::with_capacity(limit);
+    for id in order.iter().skip(offset).take(limit) {
+        if let Some(c) = get(conn, *id)? {
+            page.push(c);
+        }
+    }
+    Ok(page)
+}
+
+/// Customers matching every token, appended to `order` best first.
+fn all_of(
+    conn: &Connection,
+    tokens: &[Token],
+    want: usize,
+    limits: Limits,
+    seen: &mut HashSet<i64>,
+    order: &mut Vec<i64>,
+) -> Result<(), CustomerError> {
+    let mut estimates = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let (n, best) = estimate(conn, t, limits.small_token)?;
+        match best {
+            Some(best) => estimates.push((n, best)),
+            // A token nobody matches: nobody matches them all.
+            None => return Ok(()),
+        }
+    }
+    // No customer can rank better than the best rank its weakest token allows.
+    let floor = estimates
+        .iter()
+        .map(|(_, best)| *best)
+        .min()
+        .unwrap_or(Rank::Phone);
+
+    // Collect the tokens cheap enough to hold in memory; when all are common, collect each
+    // up to a cap. Tokens not collected are checked against the candidate's own terms.
+    let any_small = estimates.iter().any(|(n, _)| *n < limits.small_token);
+    let mut collected: Vec<Option<Vec<(Rank, i64)>>> = Vec::with_capacity(tokens.len());
+    for (t, (n, _)) in tokens.iter().zip(&estimates) {
+        if any_small && *n >= limits.small_token {
+            collected.push(None);
+            continue;
+        }
+        let cap = if any_small {
+            limits.small_token
+        } else {
+            limits.token_scan_cap
+        };
+        let mut hits = Vec::new();
+        let complete = scan(conn, t, |rank, id| {
+            hits.push((rank, id));
+            Ok(if hits.len() > cap {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        collected.push(complete.then_some(hits));
+    }
+    let driver = collected
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().map(|hits| (hits.len(), i)))
+        .min()
+        .map_or(0, |(_, i)| i);
+    let max_id: i64 =
+        conn.query_row("SELECT ifnull(max(id), 0) FROM customers", [], |r| r.get(0))?;
+    let mut sets: Vec<IdRanks> = Vec::new();
+    let mut to_check: Vec<&Token> = Vec::new();
+    for (i, c) in collected.iter().enumerate() {
+        if i == driver {
+            continue;
+        }
+        match c {
+            Some(hits) => sets.push(IdRanks::new(max_id, hits)),
+            None => to_check.push(&tokens[i]),
+        }
+    }
+
+    let mut matches: Vec<(Rank, usize, i64)> = Vec::new();
+    let mut at_floor = order.len();
+    let mut examined = 0;
+    let mut consider = |rank: Rank, id: i64| -> Result<ControlFlow<()>, CustomerError> {
+        if !seen.insert(id) {
+            return Ok(ControlFlow::Continue(()));
+        }
+        examined += 1;
+        if examined > limits.max_candidates {
+            return Ok(ControlFlow::Break(()));
+        }
+        let mut best = rank;
+        for set in &sets {
+            match set.get(id) {
+                Some(r) => best = best.min(r),
+                None => return Ok(ControlFlow::Continue(())),
+            }
+        }
+        if !to_check.is_empty() {
+            let Some(c) = get(conn, id)? else {
+                return Ok(ControlFlow::Continue(()));
+            };
+            for t in &to_check {
+                match t.rank_of(&c) {
+                    Some(r) => best = best.min(r),
+                    None => return Ok(ControlFlow::Continue(())),
+                }
+            }
+        }
+        matches.push((best, matches.len(), id));
+        if best == floor {
+            at_floor += 1;
+            if at_floor >= want {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    };
+    match &collected[driver] {
+        Some(hits) => {
+            for (rank, id) in hits {
+                if consider(*rank, *id)?.is_break() {
+                    break;
+                }
+            }
+        }
+        None => {
+            scan(conn, &tokens[driver], consider)?;
+        }
+    }
+    matches.sort_unstable();
+    order.extend(matches.into_iter().map(|(_, _, id)| id));
+    Ok(())
+}
+
+/// Every customer by account number, for an empty search box.
+fn browse(conn: &Connection, limit: usize, offset: usize) -> Result<Vec<Customer>, CustomerError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM customers ORDER BY account_number LIMIT ?1 OFFSET ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![limit as i64, offset as i64], Customer::from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customers::{create, CustomerInput};
+    use crate::{ManualClock, Store};
+    use std::sync::Arc;
+
+    fn source<'a>(
+        account: &'a str,
+        name: &'a str,
+        email: Option<&'a str>,
+        phone: Option<&'a str>,
+        e164: Option<&'a str>,
+    ) -> TermSource<'a> {
+        TermSource {
+            account_number: account,
+            name,
+            email,
+            phone,
+            phone_e164: e164,
+        }
+    }
+
+    #[test]
+    fn account_terms_cover_parts_and_padding() {
+        let t = terms(&source("WB-0001234", "X", None, None, None));
+        assert!(t.contains(&"awb0001234".to_string()));
+        assert!(t.contains(&"a0001234".to_string()));
+        assert!(t.contains(&"a1234".to_string()));
+        let t = terms(&source("ACC12b", "X", None, None, None));
+        for want in ["aacc12b", "a12b", "ab"] {
+            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn name_terms_are_folded_words_and_parts() {
+        let t = terms(&source("1", "Zoë O'Brien-Lee  Søren", None, None, None));
+        for want in ["nzoe", "nobrienlee", "no", "nbrien", "nlee", "nsoren"] {
+            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn email_terms_start_at_every_part() {
+        let t = terms(&source(
+            "1",
+            "X",
+            Some("Jo.Smith+bills@Example.com"),
+            None,
+            None,
+        ));
+        for want in [
+            "ejo.smith+bills@example.com",
+            "esmith+bills@example.com",
+            "ebills@example.com",
+            "eexample.com",
+            "ecom",
+        ] {
+            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn phone_terms_are_digit_suffixes_of_both_forms() {
+        let t = terms(&source(
+            "1",
+            "X",
+            None,
+            Some("020 7946 0958"),
+            Some("+442079460958"),
+        ));
+        for want in ["p442079460958", "p02079460958", "p2079460958", "p958"] {
+            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
+        }
+        assert!(!t.contains(&"p58".to_string()));
+    }
+
+    #[test]
+    fn phone_fragments_stay_one_token() {
+        let t = tokens("+1 (555) 123");
+        assert_eq!(t.len(), 1);
+        assert!(t[0].ranges.contains(&(Rank::Phone, "p1555123".into())));
+        let t = tokens("smith 555 12");
+        assert_eq!(t.len(), 2);
+        assert!(t[1].ranges.contains(&(Rank::Phone, "p55512".into())));
+        assert!(tokens("12")[0]
+            .ranges
+            .iter()
+            .all(|(r, _)| *r != Rank::Phone));
+    }
+
+    #[test]
+    fn hostile_queries_become_plain_tokens() {
+        assert!(
+            tokens("--- ...").is_empty(),
+            "punctuation alone matches nothing"
+        );
+        assert!(clean(" \u{202E} \r\n ").trim().is_empty());
+        assert_eq!(tokens(&clean("ann\u{202E}lee")).len(), 2);
+        assert_eq!(clean(&"x".repeat(1_000_000)).len(), MAX_QUERY_CHARS);
+        assert_eq!(tokens(&"a ".repeat(50)).len(), 1, "repeats collapse");
+        assert_eq!(tokens(&"a b c d e f g h ".repeat(5)).len(), MAX_TOKENS);
+    }
+
+    #[test]
+    fn upper_bound_is_just_past_the_prefix() {
+        assert_eq!(upper_bound("nab").0, b"nac");
+        assert_eq!(
+            upper_bound("né").0,
+            "né".as_bytes()[..2]
+                .iter()
+                .copied()
+                .chain([0xAA])
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn ranking_puts_exact_account_then_prefix_then_name_then_email_then_phone() {
+        let clock = ManualClock::start();
+        let store = Store::open_in_memory(Arc::new(clock.clone())).unwrap();
+        let mut conn = store.conn();
+        let mut add = |account: &str, name: &str, email: &str, phone: &str| {
+            create(
+                &mut conn,
+                &clock,
+                "ann",
+                &CustomerInput {
+                    account_number: account.into(),
+                    name: name.into(),
+                    email: email.into(),
+                    phone: phone.into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .id
+        };
+        let by_phone = add("X-1", "Zed", "", "(415) 555-0132");
+        let by_email = add("X-2", "Yan", "kim415@example.com", "");
+        let prefix = add("415-2", "Xu", "", "");
+        let exact = add("415", "Wu", "", "");
+        let ids: Vec<i64> = search(&conn, "415", 10, 0)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, [exact, prefix, by_phone]);
+        let ids: Vec<i64> = search(&conn, "kim415", 10, 0)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, [by_email]);
+    }
+
+    fn sample_store(n: usize) -> Store {
+        let clock = ManualClock::start();
+        let store = Store::open_in_memory(Arc::new(clock.clone())).unwrap();
+        crate::customers::load_sample(&mut store.conn(), &clock, "ann", n).unwrap();
+        store
+    }
+
+    #[test]
+    fn checking_a_record_agrees_with_the_index() {
+        let store = sample_store(400);
+        let conn = store.conn();
+        let all: Vec<Customer> = browse(&conn, 400, 0).unwrap();
+        for q in [
+            "jo",
+            "smi",
+            "example.c",
+            "wb-00001",
+            "555",
+            "0132",
+            "bills",
+            "o'b",
+            "ma",
+            "+1 (2",
+        ] {
+            for t in tokens(&clean(q)) {
+                let mut by_index: HashMap<i64, Rank> = HashMap::new();
+                scan(&conn, &t, |rank, id| {
+                    by_index.entry(id).or_insert(rank);
+                    Ok(ControlFlow::Continue(()))
+                })
+                .unwrap();
+                for c in &all {
+                    assert_eq!(t.rank_of(c), by_index.get(&c.id).copied(), "{q:?} {c:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tight_limits_find_the_same_customers() {
+        let store = sample_store(1500);
+        let conn = store.conn();
+        let tight = Limits {
+            small_token: 3,
+            token_scan_cap: 10,
+            max_candidates: 1_000_000,
+        };
+        for q in ["j s", "mar wb", "ann example", "a e", "smith 4", "jo com"] {
+            let t = tokens(&clean(q));
+            assert!(t.len() > 1, "{q}");
+            let run = |limits: Limits| {
+                let (mut seen, mut order) = (HashSet::new(), Vec::new());
+                all_of(&conn, &t, 200, limits, &mut seen, &mut order).unwrap();
+                order
+            };
+            let normal = run(LIMITS);
+            assert!(!normal.is_empty(), "{q}");
+            let mut a = normal.clone();
+            let mut b = run(tight);
+            assert_eq!(a.len(), b.len(), "{q}");
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "{q}: the same customers whichever way they are found");
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Drives the real OTP Desk window: the built app binary, started by WebKitWebDriver through
+//! tauri-driver, with a home folder of its own so a test never touches a real database.
+//!
+//! Build the app and the command line tool first (`cargo build -p otp-desk -p otp-desk-cli`);
+//! the tests find them next to their own binary in the target folder, or wherever
+//! `OTP_DESK_APP` and `OTP_DESK_CLI` point. The tool prepares a database before the window
+//! opens, the way an admin would.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use thirtyfour::prelude::*;
+use thirtyfour::Capabilities;
+use tokio::sync::{Mutex, MutexGuard};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// One window at a time: screenshots of the whole screen and the tests' timing both assume
+/// the app under test is the only one on the display.
+pub async fn one_window_at_a_time() -> MutexGuard<'static, ()> {
+    static SCREEN: Mutex<()> = Mutex::const_new(());
+    SCREEN.lock().await
+}
+
+/// The app binary: `OTP_DESK_APP`, or the debug build in the target folder these tests were
+/// built into (so a custom `CARGO_TARGET_DIR` works without further setup).
+pub fn app_binary() -> PathBuf {
+    built_binary("OTP_DESK_APP", "otp-desk")
+}
+
+/// The command line tool: `OTP_DESK_CLI`, or next to the app in the same target folder.
+pub fn cli_binary() -> PathBuf {
+    built_binary("OTP_DESK_CLI", "otp-desk-cli")
+}
+
+fn built_binary(variable: &str, package: &str) -> PathBuf {
+    let path = match std::env::var_os(variable).filter(|v| !v.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let exe = std::env::current_exe().expect("the test binary knows where it is");
+            // <target>/debug/deps/<test binary>
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("test binaries live in <target>/<profile>/deps");
+            profile_dir.join(format!("{package}{}", std::env::consts::EXE_SUFFIX))
+        }
+    };
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p {package}` first, or set {variable}",
+        path.display()
+    );
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Runs `otp-desk-cli` on `database` with the app's home folders, and panics with its output
+/// if it fails: a test whose data could not be set up has nothing to say about the window.
+pub fn cli(home: &AppHome, database: &Path, args: &[&str]) {
+    let output = Command::new(cli_binary())
+        .args(args)
+        .env("OTP_DESK_DB", database)
+        .env("OTP_DESK_OPERATOR", "e2e-setup")
+        .env("HOME", home.home())
+        .env("XDG_DATA_HOME", home.data())
+        .env("XDG_CONFIG_HOME", home.config())
+        .env("XDG_CACHE_HOME", home.cache())
+        .stdin(Stdio::null())
+        .output()
+        .expect("otp-desk-cli starts");
+    assert!(
+        output.status.success(),
+        "otp-desk-cli {args:?} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn tauri_driver_binary() -> PathBuf {
+    let name = format!("tauri-driver{}", std::env::consts::EXE_SUFFIX);
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    on_path
+        .into_iter()
+        .chain(cargo_home.map(|c| c.join("bin")))
+        .map(|dir| dir.join(&name))
+        .find(|candidate| candidate.is_file())
+        .expect("tauri-driver not found on PATH or in $CARGO_HOME/bin: cargo install tauri-driver@2.1.0 --locked")
+}
+
+/// A fresh, empty home for the app: WebKit and mesa write caches there, and the app puts its
+/// database in the data folder.
+pub struct AppHome {
+    dir: TempDir,
+}
+
+impl AppHome {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("otp-desk-e2e-")
+            .tempdir()
+            .expect("a temporary folder");
+        let home = Self { dir };
+        for path in [home.home(), home.data(), home.config(), home.cache()] {
+            std::fs::create_dir_all(path).expect("the app's home folders");
+        }
+        home
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root().join("data")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root().join("config")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.root().join("cache")
+    }
+}
+
+impl Default for AppHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A running tauri-driver (and, below it, WebKitWebDriver and the app). Dropping it ends the
+/// whole process group it leads, so a failing test leaves no window or driver behind.
+pub struct TauriDriver {
+    child: Child,
+    port: u16,
+}
+
+impl TauriDriver {
+    /// Starts tauri-driver on free ports with the app's environment: its own home folders,
+    /// the real Rust toolchain folders, and `OTP_DESK_DB` only when `database` is given.
+    pub fn start(home: &AppHome, database: Option<&Path>) -> Self {
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new(tauri_driver_binary());
+        command
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native_port.to_string())
+            .env("HOME", home.home())
+            .env("XDG_DATA_HOME", home.data())
+            .env("XDG_CONFIG_HOME", home.config())
+            .env("XDG_CACHE_HOME", home.cache())
+            .env_remove("OTP_DESK_DB")
+            .stdin(Stdio::null());
+        for (name, value) in real_toolchain_dirs() {
+            command.env(name, value);
+        }
+        if let Some(database) = database {
+            command.env("OTP_DESK_DB", database);
+        }
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+            // If the test process dies without running its drop guards (Ctrl-C, a closed
+            // pipe), the driver is told to stop instead of outliving it.
+            #[cfg(target_os = "linux")]
+            // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                    Ok(())
+                });
+            }
+        }
+        let child = command.spawn().expect("tauri-driver starts");
+        let mut driver = Self { child, port };
+        // tauri-driver accepts connections before WebKitWebDriver does and then fails the
+        // first request, so both must be listening before a session is asked for.
+        driver.wait_until_listening(port, Duration::from_secs(15));
+        driver.wait_until_listening(native_port, Duration::from_secs(15));
+        driver
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_until_listening(&mut self, port: u16, limit: Duration) {
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("tauri-driver exited before its drivers listened: {status}");
+            }
+            assert!(
+                started.elapsed() < limit,
+                "nothing listened on port {port} within {limit:?} (tauri-driver or WebKitWebDriver)"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Opens a WebDriver session, which starts the app. Only `tauri:options` is sent: a
+    /// `browserName` would make tauri-driver's capability matching fail.
+    pub async fn open_app(&self, app: &Path) -> WebDriverResult<WebDriver> {
+        let mut caps = Capabilities::new();
+        caps.set(
+            "tauri:options",
+            serde_json::json!({ "application": app.display().to_string() }),
+        )?;
+        WebDriver::new(self.url(), caps).await
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        let group = -(self.child.id() as libc::pid_t);
+        // SIGTERM first so tauri-driver can end WebKitWebDriver and the app itself.
+        // SAFETY: kill(2) with a process group id this guard created; no memory is involved.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is still running in the group (a stuck app, an orphaned driver) goes now.
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+fn real_toolchain_dirs() -> Vec<(&'static str, PathBuf)> {
+    let real_home = std::env::var_os("HOME").map(PathBuf::from);
+    ["RUSTUP_HOME", "CARGO_HOME"]
+        .into_iter()
+        .filter_map(|name| {
+            let default = match name {
+                "RUSTUP_HOME" => ".rustup",
+                _ => ".cargo",
+            };
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .or_else(|| real_home.as_ref().map(|h| h.join(default)))
+                .map(|path| (name, path))
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+/// Where screenshots go; kept out of version control.
+pub fn artifact(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).expect("the artifacts folder");
+    dir.join(name)
+}
+
+/// Saves what the window shows. The WebDriver screenshot shows exactly the webview; if the
+/// driver cannot take one, the whole X screen is grabbed instead.
+pub async fn screenshot(driver: &WebDriver, name: &str) -> PathBuf {
+    let path = artifact(name);
+    // A DOM change is painted on a later frame; without waiting for two of them the picture
+    // can still show the page as it was before the change the test just checked.
+    driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+            Vec::new(),
+        )
+        .await
+        .expect("the page paints");
+    if let Err(error) = driver.screenshot(&path).await {
+        eprintln!("WebDriver screenshot failed ({error}); grabbing the X screen instead");
+        let status = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .status()
+            .expect("ImageMagick's import runs");
+        assert!(status.success(), "import -window root failed: {status}");
+    }
+    eprintln!("screenshot: {}", path.display());
+    path
+}
+
+/// The titles of the top-level X windows, as a window manager would show them; `None` when
+/// xwininfo is not installed.
+pub fn x_window_titles() -> Option<Vec<String>> {
+    let output = Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    Some(
+        text.lines()
+            .filter_map(|line| {
+                let start = line.find('"')? + 1;
+                let end = start + line[start..].find('"')?;
+                Some(line[start..end].to_string())
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,3 @@
+import { mountDesk } from "./screens/desk.js";
+
+mountDesk(document);
