@@ -77,13 +77,18 @@ pub fn default_db_path() -> Result<PathBuf, StoreError> {
 /// (import) works; the busy timeout makes two desks wait for each other instead of failing.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
-    // synchronous=NORMAL in WAL mode syncs at checkpoints only; a larger checkpoint interval
-    // lets the hot pages (the newest index leaves) be written back once per checkpoint instead
-    // of once per thousand pages. Measured in benches/codes.rs.
+    // Every commit writes each page it touched to the write-ahead log, and issuing plus
+    // verifying a code touches about a dozen (the code, its two indexes, the audit row and
+    // its indexes). 2 KiB pages halve those bytes against the 4 KiB default: 11,200 instead
+    // of 8,700 round trips a second (benches/codes.rs), with search and import unchanged.
+    // page_size only takes effect when the file is created. synchronous=NORMAL syncs at
+    // checkpoints only; a 32 MB checkpoint interval lets the hot pages (the newest index
+    // leaves) be written back once per checkpoint rather than many times.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA page_size = 2048;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA wal_autocheckpoint = 4000;
+         PRAGMA wal_autocheckpoint = 16000;
          PRAGMA journal_size_limit = 67108864;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;

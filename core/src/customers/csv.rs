@@ -625,7 +625,7 @@ fn import_rows(
     let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut done = 0;
 
-    // Checking rows (phone metadata above all) costs about as much as writing them, so one
+    // Checking rows (parsing, validation, building terms) overlaps with writing them: one
     // thread checks and sorts the next chunk while this one writes the current one. More
     // checkers do not help: the phone metadata library runs its patterns under one lock.
     let written = std::thread::scope(|scope| -> Result<(), CustomerError> {
