@@ -304,27 +304,25 @@ fn check_send_limits(
             return Err(CodeError::Cooldown { retry_at });
         }
     }
-    let in_window: Vec<Millis> = times
-        .iter()
-        .copied()
-        .filter(|&t| t > now - TEN_MINUTES_MS)
-        .collect();
-    let cap = settings::SENDS_PER_10_MINUTES as usize;
-    if in_window.len() >= cap {
-        // The window frees up when the oldest code in it ages out.
-        return Err(CodeError::SendCap {
-            limit: settings::SENDS_PER_10_MINUTES,
-            window: "10 minutes",
-            retry_at: in_window[cap - 1] + TEN_MINUTES_MS,
-        });
-    }
-    let day_cap = settings::SENDS_PER_DAY as usize;
-    if times.len() >= day_cap {
-        return Err(CodeError::SendCap {
-            limit: settings::SENDS_PER_DAY,
-            window: "24 hours",
-            retry_at: times[day_cap - 1] + DAY_MS,
-        });
+    // Each window frees up when the cap-th newest code in it ages out (times are newest first).
+    let caps = [
+        (settings::SENDS_PER_10_MINUTES, TEN_MINUTES_MS, "10 minutes"),
+        (settings::SENDS_PER_DAY, DAY_MS, "24 hours"),
+    ];
+    for (limit, window_ms, window) in caps {
+        let cap = limit as usize;
+        let in_window: Vec<Millis> = times
+            .iter()
+            .copied()
+            .filter(|&t| t > now - window_ms)
+            .collect();
+        if in_window.len() >= cap {
+            return Err(CodeError::SendCap {
+                limit,
+                window,
+                retry_at: in_window[cap - 1] + window_ms,
+            });
+        }
     }
     Ok(())
 }
@@ -450,12 +448,8 @@ pub fn cancel(
         [challenge_id],
     )? == 1;
     if changed {
-        let mut ev = Event::new(Kind::CodeCancelled, AuditOutcome::Ok, &operator)
-            .contact(row.channel, &row.destination)
-            .code(challenge_id)
+        let ev = challenge_event(Kind::CodeCancelled, AuditOutcome::Ok, &operator, &row)
             .detail(contact::shorten(reason));
-        ev.customer_id = row.customer_id;
-        ev.account_number = row.account_number.clone();
         audit::record(&tx, clock, &ev)?;
     }
     tx.commit()?;
@@ -579,6 +573,16 @@ fn challenge_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChallengeRow> {
     })
 }
 
+/// An audit event about a stored code: its contact, id and customer.
+fn challenge_event(kind: Kind, outcome: AuditOutcome, operator: &str, row: &ChallengeRow) -> Event {
+    let mut ev = Event::new(kind, outcome, operator)
+        .contact(row.channel, &row.destination)
+        .code(row.id);
+    ev.customer_id = row.customer_id;
+    ev.account_number = row.account_number.clone();
+    ev
+}
+
 fn load_challenge(conn: &Connection, id: i64) -> rusqlite::Result<Option<ChallengeRow>> {
     conn.prepare_cached(&format!("{CHALLENGE_SQL} WHERE c.id = ?1"))?
         .query_row([id], challenge_from_row)
@@ -693,12 +697,8 @@ pub fn verify(
         Verdict::Locked { .. } => AuditOutcome::Refused,
         _ => AuditOutcome::Failed,
     };
-    let mut ev = Event::new(Kind::CodeVerify, outcome, &operator)
-        .contact(row.channel, &row.destination)
-        .code(row.id)
-        .detail(verdict.audit_detail());
-    ev.customer_id = row.customer_id;
-    ev.account_number = row.account_number.clone();
+    let ev =
+        challenge_event(Kind::CodeVerify, outcome, &operator, &row).detail(verdict.audit_detail());
     audit::record(&tx, clock, &ev)?;
     tx.commit()?;
     Ok(VerifyResult {
@@ -750,12 +750,8 @@ fn spend_on_failure(
         return Ok(Verdict::TooManyAttempts);
     };
     if let Some(until) = count_failure(tx, &row.destination, now)? {
-        let mut ev = Event::new(Kind::ContactLocked, AuditOutcome::Ok, operator)
-            .contact(row.channel, &row.destination)
-            .code(row.id)
+        let ev = challenge_event(Kind::ContactLocked, AuditOutcome::Ok, operator, row)
             .detail(format!("locked until {}", format_ms(until)));
-        ev.customer_id = row.customer_id;
-        ev.account_number = row.account_number.clone();
         audit::record(tx, clock, &ev)?;
         return Ok(Verdict::Locked { until });
     }

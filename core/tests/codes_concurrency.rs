@@ -6,8 +6,8 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use common::{wrong, Desk};
-use otp_desk_core::codes::{self, IssueRequest, Target, Verdict};
+use common::{issue_on, verify_on, wrong, Desk};
+use otp_desk_core::codes::{self, Target, Verdict};
 use otp_desk_core::contact::Channel;
 
 const THREADS: usize = 8;
@@ -24,16 +24,9 @@ fn race(desk: &Desk, challenge: i64, typed: &str, rounds: usize) -> Vec<Verdict>
                 barrier.wait();
                 (0..rounds)
                     .map(|_| {
-                        codes::verify(
-                            &mut store.conn(),
-                            store.clock(),
-                            &key,
-                            Target::Challenge(challenge),
-                            &typed,
-                            "desk",
-                        )
-                        .unwrap()
-                        .verdict
+                        verify_on(&store, &key, Target::Challenge(challenge), &typed, "desk")
+                            .unwrap()
+                            .verdict
                     })
                     .collect::<Vec<_>>()
             })
@@ -47,19 +40,7 @@ fn race(desk: &Desk, challenge: i64, typed: &str, rounds: usize) -> Vec<Verdict>
 
 fn issue(desk: &Desk) -> codes::Issued {
     let id = desk.customer("WB-R", "Race Case", Some("race@example.com"), None);
-    codes::issue(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        &IssueRequest {
-            customer_id: id,
-            channel: Channel::Email,
-            destination: None,
-            operator: "Ann",
-            revealed: false,
-        },
-    )
-    .unwrap()
+    desk.send(id, Channel::Email).unwrap()
 }
 
 #[test]
@@ -126,19 +107,7 @@ fn concurrent_issues_leave_exactly_one_pending_code() {
             let barrier = barrier.clone();
             thread::spawn(move || {
                 barrier.wait();
-                codes::issue(
-                    &mut store.conn(),
-                    store.clock(),
-                    &key,
-                    &IssueRequest {
-                        customer_id: id,
-                        channel: Channel::Email,
-                        destination: None,
-                        operator: "desk",
-                        revealed: false,
-                    },
-                )
-                .is_ok()
+                issue_on(&store, &key, id, Channel::Email, "desk").is_ok()
             })
         })
         .collect();

@@ -3,38 +3,10 @@
 mod common;
 
 use common::{wrong, Desk};
-use otp_desk_core::codes::{self, CodeError, IssueRequest, Issued, Target, Verdict};
+use otp_desk_core::codes::{self, CodeError, IssueRequest, Target, Verdict};
 use otp_desk_core::contact::Channel;
 use otp_desk_core::settings;
 use otp_desk_core::Clock;
-
-fn send(desk: &Desk, customer_id: i64, channel: Channel) -> Result<Issued, CodeError> {
-    codes::issue(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        &IssueRequest {
-            customer_id,
-            channel,
-            destination: None,
-            operator: "Ann",
-            revealed: false,
-        },
-    )
-}
-
-fn check(desk: &Desk, challenge: i64, typed: &str) -> Verdict {
-    codes::verify(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        Target::Challenge(challenge),
-        typed,
-        "Ann",
-    )
-    .unwrap()
-    .verdict
-}
 
 fn jo(desk: &Desk) -> i64 {
     desk.customer(
@@ -49,13 +21,13 @@ fn jo(desk: &Desk) -> i64 {
 fn clerk_sends_code_and_customer_is_verified() {
     let desk = Desk::new();
     let id = jo(&desk);
-    let issued = send(&desk, id, Channel::Email).unwrap();
+    let issued = desk.send(id, Channel::Email).unwrap();
     assert_eq!(issued.code.len(), 6);
     assert_eq!(issued.masked_destination, "jo…@example.com");
     assert_eq!(issued.expires_at, desk.clock.now_ms() + 5 * 60_000);
     desk.clock.advance_secs(40);
     let spaced = format!("{} {}", &issued.code[..3], &issued.code[3..]);
-    let verdict = check(&desk, issued.challenge_id, &spaced);
+    let verdict = desk.check(issued.challenge_id, &spaced);
     assert_eq!(
         verdict,
         Verdict::Verified {
@@ -68,19 +40,13 @@ fn clerk_sends_code_and_customer_is_verified() {
 fn customer_can_be_verified_by_sms_to_the_number_on_file() {
     let desk = Desk::new();
     let id = jo(&desk);
-    let issued = send(&desk, id, Channel::Sms).unwrap();
+    let issued = desk.send(id, Channel::Sms).unwrap();
     assert_eq!(issued.destination, "+14155550132");
     assert_eq!(issued.masked_destination, "+1 …0132");
     // The clerk may also answer by contact instead of challenge id, in any formatting.
-    let r = codes::verify(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        Target::Destination("415-555-0132"),
-        &issued.code,
-        "Ann",
-    )
-    .unwrap();
+    let r = desk
+        .verify(Target::Destination("415-555-0132"), &issued.code)
+        .unwrap();
     assert!(r.verdict.is_verified());
     assert_eq!(r.customer_id, Some(id));
 }
@@ -88,10 +54,10 @@ fn customer_can_be_verified_by_sms_to_the_number_on_file() {
 #[test]
 fn verified_code_can_never_verify_again() {
     let desk = Desk::new();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
-    assert!(check(&desk, issued.challenge_id, &issued.code).is_verified());
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
+    assert!(desk.check(issued.challenge_id, &issued.code).is_verified());
     assert_eq!(
-        check(&desk, issued.challenge_id, &issued.code),
+        desk.check(issued.challenge_id, &issued.code),
         Verdict::AlreadyUsed
     );
 }
@@ -99,23 +65,23 @@ fn verified_code_can_never_verify_again() {
 #[test]
 fn wrong_codes_count_down_and_the_fifth_kills_the_code() {
     let desk = Desk::new();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
     let bad = wrong(&issued.code);
     for left in (1..=4).rev() {
         assert_eq!(
-            check(&desk, issued.challenge_id, &bad),
+            desk.check(issued.challenge_id, &bad),
             Verdict::WrongCode {
                 attempts_left: left
             }
         );
     }
     assert_eq!(
-        check(&desk, issued.challenge_id, &bad),
+        desk.check(issued.challenge_id, &bad),
         Verdict::TooManyAttempts
     );
     // Dead means dead, even for the right code.
     assert_eq!(
-        check(&desk, issued.challenge_id, &issued.code),
+        desk.check(issued.challenge_id, &issued.code),
         Verdict::TooManyAttempts
     );
 }
@@ -123,19 +89,19 @@ fn wrong_codes_count_down_and_the_fifth_kills_the_code() {
 #[test]
 fn sixth_wrong_code_is_refused_even_after_restart() {
     let mut desk = Desk::new();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
     let bad = wrong(&issued.code);
     for _ in 0..4 {
-        check(&desk, issued.challenge_id, &bad);
+        desk.check(issued.challenge_id, &bad);
         desk.restart();
     }
     assert_eq!(
-        check(&desk, issued.challenge_id, &bad),
+        desk.check(issued.challenge_id, &bad),
         Verdict::TooManyAttempts
     );
     desk.restart();
     assert_eq!(
-        check(&desk, issued.challenge_id, &issued.code),
+        desk.check(issued.challenge_id, &issued.code),
         Verdict::TooManyAttempts
     );
     let attempts: i64 = desk
@@ -153,24 +119,24 @@ fn sixth_wrong_code_is_refused_even_after_restart() {
 #[test]
 fn right_code_on_the_last_attempt_still_verifies() {
     let desk = Desk::new();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
     for _ in 0..4 {
-        check(&desk, issued.challenge_id, &wrong(&issued.code));
+        desk.check(issued.challenge_id, &wrong(&issued.code));
     }
-    assert!(check(&desk, issued.challenge_id, &issued.code).is_verified());
+    assert!(desk.check(issued.challenge_id, &issued.code).is_verified());
 }
 
 #[test]
 fn code_expires_after_its_lifetime() {
     let desk = Desk::new();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
     desk.clock.advance_secs(5 * 60 - 1);
     let status =
         codes::status(&desk.store.conn(), issued.challenge_id, desk.clock.now_ms()).unwrap();
     assert_eq!(status.state, "pending");
     desk.clock.advance_secs(1);
     assert_eq!(
-        check(&desk, issued.challenge_id, &issued.code),
+        desk.check(issued.challenge_id, &issued.code),
         Verdict::Expired
     );
     let status =
@@ -189,10 +155,10 @@ fn shorter_policy_lifetime_applies_to_new_codes() {
         "1",
     )
     .unwrap();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
     desk.clock.advance_secs(61);
     assert_eq!(
-        check(&desk, issued.challenge_id, &issued.code),
+        desk.check(issued.challenge_id, &issued.code),
         Verdict::Expired
     );
 }
@@ -201,22 +167,16 @@ fn shorter_policy_lifetime_applies_to_new_codes() {
 fn a_new_code_voids_the_earlier_one() {
     let desk = Desk::new();
     let id = jo(&desk);
-    let first = send(&desk, id, Channel::Email).unwrap();
+    let first = desk.send(id, Channel::Email).unwrap();
     desk.clock.advance_secs(61);
-    let second = send(&desk, id, Channel::Email).unwrap();
+    let second = desk.send(id, Channel::Email).unwrap();
     assert_eq!(
-        check(&desk, first.challenge_id, &first.code),
+        desk.check(first.challenge_id, &first.code),
         Verdict::NoActiveCode
     );
-    let r = codes::verify(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        Target::Destination("jo.smith@EXAMPLE.com"),
-        &second.code,
-        "Ann",
-    )
-    .unwrap();
+    let r = desk
+        .verify(Target::Destination("jo.smith@EXAMPLE.com"), &second.code)
+        .unwrap();
     assert!(r.verdict.is_verified());
     assert_eq!(r.challenge_id, Some(second.challenge_id));
 }
@@ -225,30 +185,30 @@ fn a_new_code_voids_the_earlier_one() {
 fn resend_waits_for_the_cooldown() {
     let desk = Desk::new();
     let id = jo(&desk);
-    let first = send(&desk, id, Channel::Email).unwrap();
+    let first = desk.send(id, Channel::Email).unwrap();
     desk.clock.advance_secs(59);
-    match send(&desk, id, Channel::Email) {
+    match desk.send(id, Channel::Email) {
         Err(CodeError::Cooldown { retry_at }) => assert_eq!(retry_at, first.resend_at),
         other => panic!("expected cooldown, got {other:?}"),
     }
     desk.clock.advance_secs(1);
-    send(&desk, id, Channel::Email).unwrap();
+    desk.send(id, Channel::Email).unwrap();
 }
 
 #[test]
 fn cooldown_is_per_contact_not_per_customer() {
     let desk = Desk::new();
     let id = jo(&desk);
-    send(&desk, id, Channel::Email).unwrap();
+    desk.send(id, Channel::Email).unwrap();
     // Switching channel is allowed at once: it is a different contact.
-    send(&desk, id, Channel::Sms).unwrap();
+    desk.send(id, Channel::Sms).unwrap();
 }
 
 #[test]
 fn failed_delivery_frees_the_clerk_to_retry_at_once() {
     let desk = Desk::new();
     let id = jo(&desk);
-    let first = send(&desk, id, Channel::Email).unwrap();
+    let first = desk.send(id, Channel::Email).unwrap();
     assert!(codes::cancel(
         &mut desk.store.conn(),
         desk.store.clock(),
@@ -258,10 +218,10 @@ fn failed_delivery_frees_the_clerk_to_retry_at_once() {
     )
     .unwrap());
     assert_eq!(
-        check(&desk, first.challenge_id, &first.code),
+        desk.check(first.challenge_id, &first.code),
         Verdict::NoActiveCode
     );
-    send(&desk, id, Channel::Email).unwrap();
+    desk.send(id, Channel::Email).unwrap();
 }
 
 #[test]
@@ -270,10 +230,10 @@ fn five_codes_in_ten_minutes_is_the_cap() {
     let id = jo(&desk);
     let start = desk.clock.now_ms();
     for _ in 0..5 {
-        send(&desk, id, Channel::Email).unwrap();
+        desk.send(id, Channel::Email).unwrap();
         desk.clock.advance_secs(61);
     }
-    match send(&desk, id, Channel::Email) {
+    match desk.send(id, Channel::Email) {
         Err(CodeError::SendCap {
             limit: 5, retry_at, ..
         }) => assert_eq!(retry_at, start + 10 * 60_000),
@@ -281,7 +241,7 @@ fn five_codes_in_ten_minutes_is_the_cap() {
     }
     desk.clock
         .advance_ms(start + 10 * 60_000 - desk.clock.now_ms());
-    send(&desk, id, Channel::Email).unwrap();
+    desk.send(id, Channel::Email).unwrap();
 }
 
 #[test]
@@ -289,42 +249,42 @@ fn twenty_codes_a_day_is_the_cap() {
     let desk = Desk::new();
     let id = jo(&desk);
     for _ in 0..20 {
-        send(&desk, id, Channel::Email).unwrap();
+        desk.send(id, Channel::Email).unwrap();
         desk.clock.advance_secs(3 * 60);
     }
     assert!(matches!(
-        send(&desk, id, Channel::Email),
+        desk.send(id, Channel::Email),
         Err(CodeError::SendCap { limit: 20, .. })
     ));
     desk.clock.advance_secs(24 * 3600);
-    send(&desk, id, Channel::Email).unwrap();
+    desk.send(id, Channel::Email).unwrap();
 }
 
 #[test]
 fn a_new_code_does_not_reset_the_failure_count_and_ten_failures_lock_the_contact() {
     let desk = Desk::new();
     let id = jo(&desk);
-    let first = send(&desk, id, Channel::Email).unwrap();
+    let first = desk.send(id, Channel::Email).unwrap();
     for _ in 0..5 {
-        check(&desk, first.challenge_id, &wrong(&first.code));
+        desk.check(first.challenge_id, &wrong(&first.code));
     }
     desk.clock.advance_secs(61);
-    let second = send(&desk, id, Channel::Email).unwrap();
+    let second = desk.send(id, Channel::Email).unwrap();
     for left in (2..=4).rev() {
         assert_eq!(
-            check(&desk, second.challenge_id, &wrong(&second.code)),
+            desk.check(second.challenge_id, &wrong(&second.code)),
             Verdict::WrongCode {
                 attempts_left: left
             }
         );
     }
     assert_eq!(
-        check(&desk, second.challenge_id, &wrong(&second.code)),
+        desk.check(second.challenge_id, &wrong(&second.code)),
         Verdict::WrongCode { attempts_left: 1 }
     );
     // The tenth consecutive failure locks for one minute.
     let lock_start = desk.clock.now_ms();
-    let v = check(&desk, second.challenge_id, &wrong(&second.code));
+    let v = desk.check(second.challenge_id, &wrong(&second.code));
     assert_eq!(
         v,
         Verdict::Locked {
@@ -333,31 +293,31 @@ fn a_new_code_does_not_reset_the_failure_count_and_ten_failures_lock_the_contact
     );
     // While locked: no verification (not even a right code) and no new code.
     desk.clock.advance_secs(30);
-    let third = send(&desk, id, Channel::Email);
+    let third = desk.send(id, Channel::Email);
     assert!(matches!(third, Err(CodeError::Locked { until }) if until == lock_start + 60_000));
     // After the lock, the next failure locks again for twice as long.
     desk.clock.advance_secs(31);
-    let third = send(&desk, id, Channel::Email).unwrap();
+    let third = desk.send(id, Channel::Email).unwrap();
     let again = desk.clock.now_ms();
     assert_eq!(
-        check(&desk, third.challenge_id, &wrong(&third.code)),
+        desk.check(third.challenge_id, &wrong(&third.code)),
         Verdict::Locked {
             until: again + 120_000
         }
     );
     assert_eq!(
-        check(&desk, third.challenge_id, &third.code),
+        desk.check(third.challenge_id, &third.code),
         Verdict::Locked {
             until: again + 120_000
         }
     );
     // Success resets everything.
     desk.clock.advance_secs(121);
-    assert!(check(&desk, third.challenge_id, &third.code).is_verified());
+    assert!(desk.check(third.challenge_id, &third.code).is_verified());
     desk.clock.advance_secs(61);
-    let fourth = send(&desk, id, Channel::Email).unwrap();
+    let fourth = desk.send(id, Channel::Email).unwrap();
     assert_eq!(
-        check(&desk, fourth.challenge_id, &wrong(&fourth.code)),
+        desk.check(fourth.challenge_id, &wrong(&fourth.code)),
         Verdict::WrongCode { attempts_left: 4 }
     );
 }
@@ -369,7 +329,7 @@ fn lock_backoff_is_capped_at_one_hour() {
     let mut last = Verdict::NoActiveCode;
     for _ in 0..20 {
         let issued = loop {
-            match send(&desk, id, Channel::Email) {
+            match desk.send(id, Channel::Email) {
                 Ok(i) => break i,
                 Err(CodeError::Locked { until })
                 | Err(CodeError::Cooldown { retry_at: until })
@@ -379,7 +339,7 @@ fn lock_backoff_is_capped_at_one_hour() {
                 Err(e) => panic!("{e}"),
             }
         };
-        last = check(&desk, issued.challenge_id, &wrong(&issued.code));
+        last = desk.check(issued.challenge_id, &wrong(&issued.code));
     }
     match last {
         Verdict::Locked { until } => assert_eq!(until - desk.clock.now_ms(), 3_600_000),
@@ -395,14 +355,14 @@ fn lock_survives_a_restart() {
         if round > 0 {
             desk.clock.advance_secs(61);
         }
-        let issued = send(&desk, id, Channel::Email).unwrap();
+        let issued = desk.send(id, Channel::Email).unwrap();
         for _ in 0..5 {
-            check(&desk, issued.challenge_id, &wrong(&issued.code));
+            desk.check(issued.challenge_id, &wrong(&issued.code));
         }
     }
     desk.restart();
     assert!(matches!(
-        send(&desk, id, Channel::Email),
+        desk.send(id, Channel::Email),
         Err(CodeError::Locked { .. })
     ));
 }
@@ -410,17 +370,8 @@ fn lock_survives_a_restart() {
 #[test]
 fn typing_mistakes_cost_no_attempt() {
     let desk = Desk::new();
-    let issued = send(&desk, jo(&desk), Channel::Email).unwrap();
-    let verify = |typed: &str| {
-        codes::verify(
-            &mut desk.store.conn(),
-            desk.store.clock(),
-            &desk.key,
-            Target::Challenge(issued.challenge_id),
-            typed,
-            "Ann",
-        )
-    };
+    let issued = desk.send(jo(&desk), Channel::Email).unwrap();
+    let verify = |typed: &str| desk.verify(Target::Challenge(issued.challenge_id), typed);
     assert!(matches!(verify(""), Err(CodeError::EmptyInput)));
     assert!(matches!(verify("12a456"), Err(CodeError::NotDigits)));
     assert!(matches!(
@@ -508,17 +459,11 @@ fn operator_is_required_and_checked() {
 fn verifying_with_nothing_sent_says_so() {
     let desk = Desk::new();
     jo(&desk);
-    let r = codes::verify(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        Target::Destination("jo.smith@example.com"),
-        "123456",
-        "Ann",
-    )
-    .unwrap();
+    let r = desk
+        .verify(Target::Destination("jo.smith@example.com"), "123456")
+        .unwrap();
     assert_eq!(r.verdict, Verdict::NoActiveCode);
-    assert_eq!(check(&desk, 12345, "123456"), Verdict::NoActiveCode);
+    assert_eq!(desk.check(12345, "123456"), Verdict::NoActiveCode);
 }
 
 #[test]

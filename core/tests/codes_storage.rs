@@ -40,15 +40,8 @@ fn the_code_is_stored_nowhere_in_the_database_files() {
     .unwrap();
     let id = desk.customer("WB-Q", "Quinn Hash", Some("quinn@example.com"), None);
     let issued = issue(&desk, id);
-    codes::verify(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        Target::Challenge(issued.challenge_id),
-        &issued.code,
-        "Ann",
-    )
-    .unwrap();
+    desk.verify(Target::Challenge(issued.challenge_id), &issued.code)
+        .unwrap();
 
     let needle = issued.code.as_bytes();
     for suffix in ["", "-wal"] {
@@ -240,15 +233,9 @@ fn a_large_cleanup_keeps_exactly_the_live_codes_intact() {
         .unwrap();
     assert_eq!(left, 1);
     // The survivor still verifies: same id, same hash.
-    let r = codes::verify(
-        &mut desk.store.conn(),
-        desk.store.clock(),
-        &desk.key,
-        Target::Challenge(live.challenge_id),
-        &live.code,
-        "Ann",
-    )
-    .unwrap();
+    let r = desk
+        .verify(Target::Challenge(live.challenge_id), &live.code)
+        .unwrap();
     assert!(r.verdict.is_verified());
     // Ids are never reused after a bulk cleanup.
     desk.clock.advance_secs(61);

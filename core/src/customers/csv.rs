@@ -509,6 +509,19 @@ fn preview_cell(bytes: &[u8]) -> String {
     }
 }
 
+/// Reads the header row and maps its columns, leaving the reader at the first data row.
+fn read_header<R: Read>(
+    rdr: &mut ::csv::Reader<R>,
+) -> Result<(Vec<String>, Columns), CustomerError> {
+    let mut header = ByteRecord::new();
+    if !rdr.read_byte_record(&mut header).map_err(csv_error)? {
+        return Err(CustomerError::EmptyFile);
+    }
+    let headers = header_names(&header)?;
+    let cols = map_columns(&headers)?;
+    Ok((headers, cols))
+}
+
 /// Reads the first `rows` data rows (at most [`MAX_PREVIEW_ROWS`]) and shows how the import
 /// would map the columns. A file without a required column still previews, with `missing`
 /// saying what is wrong; files that are not CSV at all are refused as the import would.
@@ -518,15 +531,9 @@ pub fn preview(input: impl Read, rows: usize) -> Result<Preview, CustomerError> 
     let text = &bytes[shape.skip..];
     let lines = Lines::new(text);
     let mut rdr = reader(shape, text);
-    let mut records = rdr.byte_records();
-    let header = records
-        .next()
-        .ok_or(CustomerError::EmptyFile)?
-        .map_err(csv_error)?;
-    let headers = header_names(&header)?;
-    let cols = map_columns(&headers)?;
+    let (headers, cols) = read_header(&mut rdr)?;
     let mut out = Vec::new();
-    for rec in records.take(rows.min(MAX_PREVIEW_ROWS)) {
+    for rec in rdr.byte_records().take(rows.min(MAX_PREVIEW_ROWS)) {
         let rec = rec.map_err(csv_error)?;
         out.push(PreviewRow {
             line: lines.of(&rec),
@@ -559,20 +566,17 @@ pub fn import(
     let shape = sniff(&bytes)?;
     let text = &bytes[shape.skip..];
     let mut rdr = reader(shape, text);
-    let mut records = rdr.byte_records();
-    let header = records
-        .next()
-        .ok_or(CustomerError::EmptyFile)?
-        .map_err(csv_error)?;
-    let headers = header_names(&header)?;
-    let cols = map_columns(&headers)?;
+    let (headers, cols) = read_header(&mut rdr)?;
     if !cols.missing.is_empty() {
         return Err(CustomerError::MissingColumns {
             missing: cols.missing,
             found: headers.iter().map(|h| shorten(h)).collect(),
         });
     }
-    let rows: Vec<ByteRecord> = records.collect::<Result<_, _>>().map_err(csv_error)?;
+    let rows: Vec<ByteRecord> = rdr
+        .byte_records()
+        .collect::<Result<_, _>>()
+        .map_err(csv_error)?;
     if rows.is_empty() {
         return Err(CustomerError::NoRows);
     }

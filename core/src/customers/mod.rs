@@ -271,19 +271,30 @@ pub fn validate(input: &CustomerInput, region: Region) -> Result<ValidCustomer, 
     })
 }
 
-fn account_number(raw: &str) -> Result<String, FieldError> {
-    let field = "account_number";
+/// A required one-line field: trimmed, present, and at most `max` characters.
+fn required<'a>(
+    field: &'static str,
+    label: &str,
+    raw: &'a str,
+    max: usize,
+) -> Result<&'a str, FieldError> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err(FieldError::new(field, "the account number is required"));
+        return Err(FieldError::new(field, format!("{label} is required")));
     }
     let len = s.chars().count();
-    if len > MAX_ACCOUNT_CHARS {
+    if len > max {
         return Err(FieldError::new(
             field,
-            format!("the account number must be at most {MAX_ACCOUNT_CHARS} characters (this one has {len})"),
+            format!("{label} must be at most {max} characters (this one has {len})"),
         ));
     }
+    Ok(s)
+}
+
+fn account_number(raw: &str) -> Result<String, FieldError> {
+    let field = "account_number";
+    let s = required(field, "the account number", raw, MAX_ACCOUNT_CHARS)?;
     // ASCII only: the database compares account numbers without regard to case, and SQLite
     // does that for A–Z only, so a wider alphabet would let two "equal" numbers coexist.
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/');
@@ -311,17 +322,7 @@ fn account_number(raw: &str) -> Result<String, FieldError> {
 
 fn name(raw: &str) -> Result<String, FieldError> {
     let field = "name";
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err(FieldError::new(field, "the name is required"));
-    }
-    let len = s.chars().count();
-    if len > MAX_NAME_CHARS {
-        return Err(FieldError::new(
-            field,
-            format!("the name must be at most {MAX_NAME_CHARS} characters (this one has {len})"),
-        ));
-    }
+    let s = required(field, "the name", raw, MAX_NAME_CHARS)?;
     if s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Err(FieldError::new(
             field,

@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use otp_desk_core::codes::CodeKey;
+use otp_desk_core::codes::{
+    self, CodeError, CodeKey, IssueRequest, Issued, Target, Verdict, VerifyResult,
+};
+use otp_desk_core::contact::Channel;
 use otp_desk_core::{ManualClock, Store};
 
 pub struct Desk {
@@ -61,6 +64,64 @@ impl Desk {
         )
         .unwrap();
         conn.last_insert_rowid()
+    }
+}
+
+/// Issues a code through `store` as the desk does (delivered, not revealed).
+pub fn issue_on(
+    store: &Store,
+    key: &CodeKey,
+    customer_id: i64,
+    channel: Channel,
+    operator: &str,
+) -> Result<Issued, CodeError> {
+    codes::issue(
+        &mut store.conn(),
+        store.clock(),
+        key,
+        &IssueRequest {
+            customer_id,
+            channel,
+            destination: None,
+            operator,
+            revealed: false,
+        },
+    )
+}
+
+/// Verifies through `store`.
+pub fn verify_on(
+    store: &Store,
+    key: &CodeKey,
+    target: Target<'_>,
+    typed: &str,
+    operator: &str,
+) -> Result<VerifyResult, CodeError> {
+    codes::verify(
+        &mut store.conn(),
+        store.clock(),
+        key,
+        target,
+        typed,
+        operator,
+    )
+}
+
+impl Desk {
+    /// Ann at the desk sends a code.
+    pub fn send(&self, customer_id: i64, channel: Channel) -> Result<Issued, CodeError> {
+        issue_on(&self.store, &self.key, customer_id, channel, "Ann")
+    }
+
+    /// Ann types what the customer reads out for the challenge on screen.
+    pub fn check(&self, challenge: i64, typed: &str) -> Verdict {
+        self.verify(Target::Challenge(challenge), typed)
+            .unwrap()
+            .verdict
+    }
+
+    pub fn verify(&self, target: Target<'_>, typed: &str) -> Result<VerifyResult, CodeError> {
+        verify_on(&self.store, &self.key, target, typed, "Ann")
     }
 }
 
