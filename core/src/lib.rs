@@ -11,6 +11,7 @@
 //! | `customers` | customer records, search, CSV import and export                      |
 //! | `codes`     | the one-time code policy: issue, verify, expire, throttle, cleanup   |
 //! | `audit`     | the append-only trail of what happened (never a code or a secret)    |
+//! | `delivery`  | messages, transports and delivery failures (nothing else talks to servers) |
 //! | `secrets`   | the OS keyring (and an in-memory store for tests)                    |
 //! | `contact`   | what a valid email address or phone number is, and how it is masked  |
 //! | `clock`     | the one source of "now", so tests can move time                      |
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod codes;
 pub mod contact;
 pub mod customers;
+pub mod delivery;
 pub mod secrets;
 pub mod settings;
 pub mod store;
