@@ -54,6 +54,13 @@ impl Office {
         p
     }
 
+    /// `otp issue --account ACCOUNT --channel CHANNEL EXTRA...`
+    fn issue(&self, account: &str, channel: &str, extra: &[&str]) -> Out {
+        let mut args = vec!["otp", "issue", "--account", account, "--channel", channel];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
     fn add_jo(&self) {
         let o = self.run(&[
             "customers",
@@ -339,16 +346,7 @@ fn script_issues_and_verifies_a_code() {
     assert_eq!(o.code, 3, "the code is only printed when asked: {o:?}");
     assert!(o.stderr.contains("--print-code"), "{o:?}");
 
-    let o = office.run(&[
-        "otp",
-        "issue",
-        "--account",
-        "WB-7",
-        "--channel",
-        "email",
-        "--print-code",
-        "--json",
-    ]);
+    let o = office.issue("WB-7", "email", &["--print-code", "--json"]);
     assert_eq!(o.code, 0, "{o:?}");
     let issued = json(&o);
     let code = issued["code"].as_str().unwrap().to_string();
@@ -387,15 +385,7 @@ fn script_issues_and_verifies_a_code() {
     assert!(!o.stdout.contains(&code));
 
     // Policy refusals exit 4 and say when to retry.
-    let o = office.run(&[
-        "otp",
-        "issue",
-        "--account",
-        "WB-7",
-        "--channel",
-        "email",
-        "--print-code",
-    ]);
+    let o = office.issue("WB-7", "email", &["--print-code"]);
     assert_eq!(o.code, 4, "{o:?}");
     assert!(o.stderr.contains("another can be sent at"), "{o:?}");
 
@@ -432,37 +422,15 @@ fn verify_refuses_bad_targets_clearly() {
     let o = office.run(&["otp", "verify", "--challenge", "99", "123456"]);
     assert_eq!(o.code, 1, "{o:?}");
     assert!(o.stdout.contains("no code is waiting"), "{o:?}");
-    let o = office.run(&[
-        "otp",
-        "issue",
-        "--account",
-        "NOPE",
-        "--channel",
-        "email",
-        "--print-code",
-    ]);
+    let o = office.issue("NOPE", "email", &["--print-code"]);
     assert_eq!(o.code, 4, "{o:?}");
-    let o = office.run(&[
-        "otp",
-        "issue",
-        "--account",
-        "WB-7",
-        "--channel",
-        "fax",
-        "--print-code",
-    ]);
+    let o = office.issue("WB-7", "fax", &["--print-code"]);
     assert_eq!(o.code, 2, "{o:?}");
-    let o = office.run(&[
-        "otp",
-        "issue",
-        "--account",
+    let o = office.issue(
         "WB-7",
-        "--channel",
         "email",
-        "--to",
-        "other@example.com",
-        "--print-code",
-    ]);
+        &["--to", "other@example.com", "--print-code"],
+    );
     assert_eq!(o.code, 4, "{o:?}");
     assert!(o.stderr.contains("contact on file"), "{o:?}");
 }
@@ -506,15 +474,7 @@ fn settings_are_listed_checked_and_audited() {
 fn audit_filters_and_exports() {
     let office = Office::new();
     office.add_jo();
-    office.run(&[
-        "otp",
-        "issue",
-        "--account",
-        "WB-7",
-        "--channel",
-        "email",
-        "--print-code",
-    ]);
+    office.issue("WB-7", "email", &["--print-code"]);
     office.run(&["otp", "verify", "--to", "jo.smith@example.com", "000000"]);
     let o = office.run(&["audit", "list", "--result", "failed", "--json"]);
     let rows = json(&o);
