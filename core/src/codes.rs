@@ -340,7 +340,10 @@ pub fn issue(
     let s = settings::load(&tx)?;
     let customer = customers::get(&tx, req.customer_id)?
         .ok_or(CodeError::CustomerNotFound(req.customer_id))?;
+    // `destination` is the address as on file, for delivery; `contact` is what cooldowns,
+    // caps and locks count by, the same however the address's case was typed.
     let destination = destination_for(&customer, req.channel, req.destination, &s)?;
+    let contact_key = contact::policy_key(req.channel, &destination);
     let refused = |detail: String| {
         Event::new(Kind::CodeIssued, AuditOutcome::Refused, &operator)
             .customer(customer.id, &customer.account_number)
@@ -348,9 +351,9 @@ pub fn issue(
             .detail(detail)
     };
 
-    let limits = match locked_until(&tx, &destination, now)? {
+    let limits = match locked_until(&tx, &contact_key, now)? {
         Some(until) => Err(CodeError::Locked { until }),
-        None => check_send_limits(&tx, &destination, now, &s),
+        None => check_send_limits(&tx, &contact_key, now, &s),
     };
     if let Err(e) = limits {
         // The refusal is worth keeping: repeated refusals are what abuse looks like.
@@ -362,7 +365,7 @@ pub fn issue(
     tx.prepare_cached(
         "UPDATE codes SET status = 'superseded' WHERE destination = ?1 AND status = 'pending'",
     )?
-    .execute([&destination])?;
+    .execute([&contact_key])?;
 
     let code = generate_code(&mut code_rng(), s.code_digits);
     let expires_at = now + s.code_lifetime_ms();
@@ -373,7 +376,7 @@ pub fn issue(
     .execute(params![
         customer.id,
         req.channel.as_str(),
-        destination,
+        contact_key,
         s.code_digits,
         now,
         expires_at,
@@ -598,10 +601,11 @@ fn newest_for(conn: &Connection, destination: &str) -> rusqlite::Result<Option<C
     .optional()
 }
 
-/// Turns what a caller typed as a contact into the stored form (email or E.164).
+/// Turns what a caller typed as a contact into the key codes are stored under.
 fn normalize_destination(input: &str, s: &Settings) -> Result<String, CodeError> {
     if input.contains('@') {
-        Ok(contact::normalize_email(input)?)
+        let email = contact::normalize_email(input)?;
+        Ok(contact::policy_key(Channel::Email, &email))
     } else {
         Ok(contact::sms_destination(input, s.region())?)
     }

@@ -179,6 +179,17 @@ pub fn sms_destination(input: &str, region: Region) -> Result<String, ContactErr
     }
 }
 
+/// What the code policy counts by (cooldowns, send caps, failures, locks): one key per real
+/// mailbox or number. Email addresses are case-folded whole: RFC 5321 allows a case-sensitive
+/// local part, but no mail service in use treats Jo@ and jo@ as two people, and counting them
+/// apart would double every limit.
+pub fn policy_key(channel: Channel, destination: &str) -> String {
+    match channel {
+        Channel::Email => destination.to_lowercase(),
+        Channel::Sms => destination.to_string(),
+    }
+}
+
 /// "jo…@example.com": enough for the customer to recognise, too little to harvest.
 pub fn mask_email(email: &str) -> String {
     match email.rsplit_once('@') {

@@ -196,6 +196,32 @@ fn resend_waits_for_the_cooldown() {
 }
 
 #[test]
+fn limits_count_a_mailbox_once_whatever_the_case_of_its_address() {
+    let desk = Desk::new();
+    let id = desk.customer("WB-C", "Cas Case", Some("Cas.Case@example.com"), None);
+    let first = desk.send(id, Channel::Email).unwrap();
+    assert_eq!(
+        first.destination, "Cas.Case@example.com",
+        "delivered as written on file"
+    );
+    desk.store
+        .conn()
+        .execute(
+            "UPDATE customers SET email = 'cas.case@example.com' WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    assert!(matches!(
+        desk.send(id, Channel::Email),
+        Err(CodeError::Cooldown { .. })
+    ));
+    let r = desk
+        .verify(Target::Destination("CAS.CASE@example.com"), &first.code)
+        .unwrap();
+    assert!(r.verdict.is_verified());
+}
+
+#[test]
 fn cooldown_is_per_contact_not_per_customer() {
     let desk = Desk::new();
     let id = jo(&desk);
