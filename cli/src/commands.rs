@@ -11,11 +11,14 @@ use otp_desk_core::clock::{format_ms, Millis};
 use otp_desk_core::codes::{self, CodeKey, IssueRequest, Target};
 use otp_desk_core::contact::Channel;
 use otp_desk_core::customers::{self, CustomerInput, ImportMode};
+use otp_desk_core::delivery::accounts::{self as mail_accounts, AccountInput};
+use otp_desk_core::delivery::template::{self, Part};
+use otp_desk_core::delivery::{self, SendRequest, Setup};
 use otp_desk_core::store::Connection;
 use otp_desk_core::{secrets, settings, store, Store};
 use serde_json::json;
 
-use crate::output::{CliError, Printer, NOT_VERIFIED};
+use crate::output::{CliError, Printer, ENVIRONMENT_FAILED, NOT_VERIFIED};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -70,6 +73,105 @@ enum Command {
     Settings(SettingsCmd),
     /// Where the database and the secrets are, and what the database holds
     Info,
+    /// Mail accounts and the message templates
+    #[command(subcommand)]
+    Mail(MailCmd),
+    /// Send a sample message through a mail account and report each step with its timing
+    #[command(name = "test-mail")]
+    TestMail {
+        /// The mail account's name (see `mail accounts list`)
+        #[arg(long)]
+        account: String,
+        /// Where the test message goes
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MailCmd {
+    /// Add, list and remove mail accounts; set the default and passwords
+    #[command(subcommand)]
+    Accounts(AccountsCmd),
+    /// Show, change and preview the message templates (subject, text, html)
+    #[command(subcommand)]
+    Template(TemplateCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum AccountsCmd {
+    /// Every account, the default first (passwords are never shown, only whether one is set)
+    List,
+    /// Add an account: gmail, microsoft365, smtp, console or outbox
+    Add {
+        #[arg(long)]
+        name: String,
+        /// gmail and microsoft365 fill in their server; smtp needs --host, --port, --security
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value = "")]
+        host: String,
+        #[arg(long)]
+        port: Option<u32>,
+        /// starttls (port 587), tls (port 465) or none (localhost only)
+        #[arg(long, default_value = "")]
+        security: String,
+        #[arg(long, default_value = "")]
+        username: String,
+        /// The sender's address
+        #[arg(long = "from")]
+        from_address: String,
+        /// The sender's name [default: the company_name setting]
+        #[arg(long, default_value = "")]
+        from_name: String,
+        /// A PEM file with the office server's own CA certificate (smtp only)
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Outbox only: the folder for the .eml files [default: outbox/ next to the database]
+        #[arg(long, value_name = "DIR")]
+        folder: Option<PathBuf>,
+    },
+    /// Remove an account and its stored password (not the default account)
+    Remove { name: String },
+    /// Make an account the one codes are sent through
+    SetDefault { name: String },
+    /// Store the account's password in the keyring, read from standard input
+    SetPassword {
+        name: String,
+        /// Delete the stored password instead
+        #[arg(long)]
+        delete: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TemplateCmd {
+    /// Print the templates in force, and the variables they may use
+    Show {
+        /// Only this part: subject, text or html
+        #[arg(long, value_parser = parse_part)]
+        part: Option<Part>,
+    },
+    /// Replace one part with the contents of FILE ("-" reads stdin); checked before it is saved
+    Set {
+        #[arg(value_parser = parse_part)]
+        part: Part,
+        file: PathBuf,
+    },
+    /// Put one part back to the built-in default
+    Reset {
+        #[arg(value_parser = parse_part)]
+        part: Part,
+    },
+    /// Render the templates with sample values (optionally with drafts not yet saved)
+    Preview {
+        #[arg(long, value_name = "FILE")]
+        subject: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        text: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,6 +278,17 @@ enum OtpCmd {
     },
     /// Show a code's state (never the code)
     Status { challenge: i64 },
+    /// Issue a code and deliver it through the default mail account (the code is never shown)
+    Send {
+        /// The customer's account number
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_parser = parse_channel)]
+        channel: Channel,
+        /// Send through this mail account instead of the default
+        #[arg(long, value_name = "MAIL_ACCOUNT")]
+        via: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -244,6 +357,11 @@ fn parse_mode(s: &str) -> Result<ImportMode, String> {
 fn parse_channel(s: &str) -> Result<Channel, String> {
     s.parse()
         .map_err(|e: otp_desk_core::contact::ContactError| e.to_string())
+}
+
+fn parse_part(s: &str) -> Result<Part, String> {
+    s.parse()
+        .map_err(|e: template::TemplateError| e.to_string())
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
@@ -361,6 +479,32 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Settings(cmd) => run_settings(&cli, cmd, &out),
+        Command::Mail(MailCmd::Accounts(cmd)) => run_accounts(&cli, cmd, &out),
+        Command::Mail(MailCmd::Template(cmd)) => run_template(&cli, cmd, &out),
+        Command::TestMail { account, to } => {
+            let store = open_store(&cli)?;
+            let op = operator(&cli)?;
+            let setup = Setup::for_database(store.path());
+            let report = delivery::send_test(&store, &setup, &op, account, to)?;
+            let mut text = format!("Test mail through \"{}\":", report.account);
+            for s in &report.steps {
+                text.push_str(&format!(
+                    "\n  {} {:<8} {:>5} ms  {}",
+                    if s.ok { "ok  " } else { "FAIL" },
+                    s.step,
+                    s.duration_ms,
+                    s.detail
+                ));
+            }
+            if let Some(f) = &report.failure {
+                text.push_str(&format!(
+                    "\nThe test mail failed ({}); the failed step says what to fix.",
+                    f.class.as_str()
+                ));
+            }
+            out.emit(&report, text);
+            Ok(if report.ok() { 0 } else { ENVIRONMENT_FAILED })
+        }
         Command::Info => {
             let store = open_store(&cli)?;
             let secrets = secrets::from_env()?;
@@ -659,6 +803,40 @@ fn run_otp(cli: &Cli, cmd: &OtpCmd, out: &Printer) -> Result<u8, CliError> {
                 NOT_VERIFIED
             })
         }
+        OtpCmd::Send {
+            account,
+            channel,
+            via,
+        } => {
+            let op = operator(cli)?;
+            let key = code_key(&store)?;
+            let customer = find_customer(&store.conn(), account)?;
+            let setup = Setup::for_database(store.path());
+            let r = delivery::send_code(
+                &store,
+                &key,
+                &setup,
+                &SendRequest {
+                    customer_id: customer.id,
+                    channel: *channel,
+                    operator: &op,
+                    account: via.as_deref(),
+                },
+            )?;
+            out.emit(
+                &r,
+                format!(
+                    "Sent to {} via {} ({}); challenge {}, valid until {}, resend from {}",
+                    r.sent_to,
+                    r.account,
+                    r.delivered_to,
+                    r.challenge_id,
+                    format_ms(r.expires_at),
+                    format_ms(r.resend_at)
+                ),
+            );
+            Ok(0)
+        }
         OtpCmd::Status { challenge } => {
             let s = codes::status(&store.conn(), *challenge, store.clock().now_ms())?;
             let text = format!(
@@ -780,6 +958,262 @@ fn run_settings(cli: &Cli, cmd: &SettingsCmd, out: &Printer) -> Result<u8, CliEr
             out.emit(
                 &json!({ "key": key, "value": stored }),
                 format!("{key} = {stored}"),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn read_input(path: &Path, limit: u64) -> Result<String, CliError> {
+    let shown = path.display().to_string();
+    let file_err = |source| CliError::File {
+        path: shown.clone(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(file_err)?;
+    } else {
+        File::open(path)
+            .map_err(file_err)?
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(file_err)?;
+    }
+    if bytes.len() as u64 > limit {
+        return Err(CliError::Usage(format!(
+            "{shown} is larger than {limit} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| CliError::Usage(format!("{shown} is not UTF-8 text")))
+}
+
+fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        AccountsCmd::List => {
+            let secrets = secrets::from_env()?;
+            let conn = store.conn();
+            let all = mail_accounts::list(&conn)?;
+            let mut rows = Vec::new();
+            let mut text = Vec::new();
+            for a in &all {
+                let password_set = a.kind.uses_server()
+                    && mail_accounts::password_is_set(&conn, secrets.as_ref(), &a.name)?;
+                text.push(format!(
+                    "{} {:<20} {:<12} from {:<30} {}{}",
+                    if a.is_default { "*" } else { " " },
+                    a.name,
+                    a.kind,
+                    a.from_address,
+                    a.destination(store.path()),
+                    match (a.kind.uses_server(), password_set) {
+                        (false, _) => "",
+                        (true, true) => "  (password set)",
+                        (true, false) => "  (no password yet)",
+                    }
+                ));
+                rows.push(json!({ "account": a, "password_set": password_set }));
+            }
+            out.emit(&rows, text.join("\n"));
+            Ok(0)
+        }
+        AccountsCmd::Add {
+            name,
+            kind,
+            host,
+            port,
+            security,
+            username,
+            from_address,
+            from_name,
+            ca_file,
+            folder,
+        } => {
+            let op = operator(cli)?;
+            let extra_ca_pem = match ca_file {
+                Some(p) => read_input(p, mail_accounts::MAX_CA_PEM_BYTES as u64)?,
+                None => String::new(),
+            };
+            let input = AccountInput {
+                name: name.clone(),
+                kind: kind.clone(),
+                host: host.clone(),
+                port: *port,
+                security: security.clone(),
+                username: username.clone(),
+                from_address: from_address.clone(),
+                from_name: from_name.clone(),
+                extra_ca_pem,
+                outbox_dir: folder
+                    .as_ref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default(),
+            };
+            let a = mail_accounts::add(&mut store.conn(), store.clock(), &op, &input)?;
+            let mut text = format!(
+                "Added mail account \"{}\" ({}) → {}",
+                a.name,
+                a.kind,
+                a.destination(store.path())
+            );
+            if a.kind.uses_server() {
+                text.push_str(&format!(
+                    "\nStore its password with: mail accounts set-password \"{}\" (reads standard input)",
+                    a.name
+                ));
+            }
+            out.emit(&a, text);
+            Ok(0)
+        }
+        AccountsCmd::Remove { name } => {
+            let op = operator(cli)?;
+            let secrets = secrets::from_env()?;
+            let a = mail_accounts::remove(
+                &mut store.conn(),
+                store.clock(),
+                secrets.as_ref(),
+                &op,
+                name,
+            )?;
+            out.emit(
+                &json!({ "removed": a.name }),
+                format!("Removed mail account \"{}\".", a.name),
+            );
+            Ok(0)
+        }
+        AccountsCmd::SetDefault { name } => {
+            let op = operator(cli)?;
+            let a = mail_accounts::set_default(&mut store.conn(), store.clock(), &op, name)?;
+            out.emit(
+                &json!({ "default": a.name }),
+                format!("Codes now go out through \"{}\".", a.name),
+            );
+            Ok(0)
+        }
+        AccountsCmd::SetPassword { name, delete } => {
+            let op = operator(cli)?;
+            let secrets = secrets::from_env()?;
+            let conn = store.conn();
+            if *delete {
+                mail_accounts::delete_password(&conn, store.clock(), secrets.as_ref(), &op, name)?;
+                out.emit(
+                    &json!({ "password_set": false }),
+                    format!("Password for \"{}\" deleted.", name.trim()),
+                );
+                return Ok(0);
+            }
+            // From stdin only: an argument would sit in the shell history and the process list.
+            let mut buf = zeroize::Zeroizing::new(Vec::new());
+            io::stdin()
+                .lock()
+                .take(secrets::MAX_SECRET_BYTES as u64 + 2)
+                .read_to_end(&mut buf)
+                .map_err(|source| CliError::File {
+                    path: "stdin".into(),
+                    source,
+                })?;
+            let text = std::str::from_utf8(&buf)
+                .map_err(|_| CliError::Usage("the password must be UTF-8 text".into()))?;
+            // One trailing line break is the Enter key, not part of the password.
+            let password = text
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(text);
+            mail_accounts::set_password(
+                &conn,
+                store.clock(),
+                secrets.as_ref(),
+                &op,
+                name,
+                password,
+            )?;
+            out.emit(
+                &json!({ "password_set": true }),
+                format!(
+                    "Password for \"{}\" stored in {}.",
+                    name.trim(),
+                    secrets.describe()
+                ),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn run_template(cli: &Cli, cmd: &TemplateCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        TemplateCmd::Show { part } => {
+            let t = template::load(&store.conn())?;
+            let parts: Vec<Part> = match part {
+                Some(p) => vec![*p],
+                None => Part::ALL.to_vec(),
+            };
+            let mut text = Vec::new();
+            for p in &parts {
+                let state = if t.customized.contains(p) {
+                    "customized"
+                } else {
+                    "default"
+                };
+                text.push(format!("----- {p} ({state}) -----\n{}", t.get(*p)));
+            }
+            let vars: Vec<String> = template::VARIABLES
+                .iter()
+                .map(|(n, about)| format!("  {{{{ {n} }}}}  {about}"))
+                .collect();
+            text.push(format!("----- variables -----\n{}", vars.join("\n")));
+            out.emit(&t, text.join("\n"));
+            Ok(0)
+        }
+        TemplateCmd::Set { part, file } => {
+            let op = operator(cli)?;
+            let body = read_input(file, template::MAX_HTML_CHARS as u64 * 4)?;
+            template::save(&mut store.conn(), store.clock(), &op, *part, &body)?;
+            out.emit(
+                &json!({ "part": part, "saved": true }),
+                format!("The {part} template is saved; `mail template preview` shows the result."),
+            );
+            Ok(0)
+        }
+        TemplateCmd::Reset { part } => {
+            let op = operator(cli)?;
+            template::reset(&mut store.conn(), store.clock(), &op, *part)?;
+            out.emit(
+                &json!({ "part": part, "reset": true }),
+                format!("The {part} template is back to the default."),
+            );
+            Ok(0)
+        }
+        TemplateCmd::Preview {
+            subject,
+            text,
+            html,
+        } => {
+            let mut drafts = Vec::new();
+            for (part, file) in [
+                (Part::Subject, subject),
+                (Part::Text, text),
+                (Part::Html, html),
+            ] {
+                if let Some(f) = file {
+                    drafts.push((part, read_input(f, template::MAX_HTML_CHARS as u64 * 4)?));
+                }
+            }
+            let borrowed: Vec<(Part, &str)> =
+                drafts.iter().map(|(p, b)| (*p, b.as_str())).collect();
+            let p = template::preview(&store.conn(), &borrowed)?;
+            out.emit(
+                &p,
+                format!(
+                    "Subject: {}\n----- text -----\n{}\n----- html -----\n{}",
+                    p.subject, p.text, p.html
+                ),
             );
             Ok(0)
         }

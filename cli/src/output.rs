@@ -6,6 +6,9 @@ use std::fmt;
 use otp_desk_core::audit::AuditError;
 use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
+use otp_desk_core::delivery::accounts::AccountError;
+use otp_desk_core::delivery::template::TemplateError;
+use otp_desk_core::delivery::SendError;
 use otp_desk_core::secrets::SecretsError;
 use otp_desk_core::settings::SettingsError;
 use otp_desk_core::store::StoreError;
@@ -16,6 +19,8 @@ pub const NOT_VERIFIED: u8 = 1;
 const INVALID_INPUT: u8 = 3;
 const REFUSED: u8 = 4;
 const ENVIRONMENT: u8 = 5;
+/// A delivery or test mail that failed is the environment's failure (server, folder).
+pub const ENVIRONMENT_FAILED: u8 = ENVIRONMENT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -40,6 +45,12 @@ pub enum CliError {
     },
     #[error("{0}")]
     NotFound(String),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Send(#[from] SendError),
 }
 
 impl CliError {
@@ -54,22 +65,48 @@ impl CliError {
             CliError::Audit(AuditError::Storage(_) | AuditError::Export(_)) => ENVIRONMENT,
             CliError::Audit(_) => INVALID_INPUT,
             CliError::Customers(e) => customer_code(e),
-            CliError::Codes(e) => match e {
-                CodeError::Cooldown { .. }
-                | CodeError::SendCap { .. }
-                | CodeError::Locked { .. }
-                | CodeError::CustomerNotFound(_)
-                | CodeError::ChallengeNotFound(_)
-                | CodeError::NoContact { .. }
-                | CodeError::NotCustomersContact { .. } => REFUSED,
-                CodeError::Secrets(_)
-                | CodeError::BadKey(_)
-                | CodeError::Store(_)
-                | CodeError::Storage(_) => ENVIRONMENT,
-                CodeError::Customers(e) => customer_code(e),
-                _ => INVALID_INPUT,
+            CliError::Account(e) => account_code(e),
+            CliError::Template(TemplateError::Storage(_)) => ENVIRONMENT,
+            CliError::Template(_) => INVALID_INPUT,
+            CliError::Send(e) => match e {
+                SendError::Code(e) => CliError::code_exit(e),
+                SendError::Account(e) => account_code(e),
+                SendError::SmsUnavailable => REFUSED,
+                SendError::Delivery { .. } | SendError::Storage(_) => ENVIRONMENT,
+                SendError::Audit(_) => ENVIRONMENT,
             },
+            CliError::Codes(e) => Self::code_exit(e),
         }
+    }
+
+    fn code_exit(e: &CodeError) -> u8 {
+        match e {
+            CodeError::Cooldown { .. }
+            | CodeError::SendCap { .. }
+            | CodeError::Locked { .. }
+            | CodeError::CustomerNotFound(_)
+            | CodeError::ChallengeNotFound(_)
+            | CodeError::NoContact { .. }
+            | CodeError::NotCustomersContact { .. } => REFUSED,
+            CodeError::Secrets(_)
+            | CodeError::BadKey(_)
+            | CodeError::Store(_)
+            | CodeError::Storage(_) => ENVIRONMENT,
+            CodeError::Customers(e) => customer_code(e),
+            _ => INVALID_INPUT,
+        }
+    }
+}
+
+fn account_code(e: &AccountError) -> u8 {
+    match e {
+        AccountError::NotFound(_) | AccountError::IsDefault(_) => REFUSED,
+        // What the admin typed as a password, not the keyring, was wrong.
+        AccountError::Secrets(
+            SecretsError::Empty | SecretsError::TooLong(_) | SecretsError::BadName(_),
+        ) => INVALID_INPUT,
+        AccountError::Secrets(_) | AccountError::Storage(_) => ENVIRONMENT,
+        _ => INVALID_INPUT,
     }
 }
 

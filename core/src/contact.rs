@@ -230,7 +230,11 @@ pub fn is_bidi_control(c: char) -> bool {
 
 /// Echoing a megabyte of input back in an error helps nobody.
 pub fn shorten(s: &str) -> String {
-    const MAX: usize = 60;
+    shorten_to(s, 60)
+}
+
+/// At most `max` characters, with control and direction-override characters made visible.
+pub fn shorten_to(s: &str, max: usize) -> String {
     let clean: String = s
         .chars()
         .map(|c| {
@@ -240,10 +244,10 @@ pub fn shorten(s: &str) -> String {
                 c
             }
         })
-        .take(MAX + 1)
+        .take(max + 1)
         .collect();
-    if clean.chars().count() > MAX {
-        format!("{}…", clean.chars().take(MAX).collect::<String>())
+    if clean.chars().count() > max {
+        format!("{}…", clean.chars().take(max).collect::<String>())
     } else {
         clean
     }

@@ -49,7 +49,10 @@ pub enum StoreError {
 pub use rusqlite::Connection;
 
 /// The schema, one entry per version. Never edit a shipped entry; append a new one.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("store/0001_initial.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("store/0001_initial.sql")),
+    M::up(include_str!("store/0002_mail.sql")),
+];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)

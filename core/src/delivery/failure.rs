@@ -84,7 +84,8 @@ impl DeliveryError {
         for s in secrets.iter().filter(|s| s.len() >= 4) {
             detail = detail.replace(*s, "[hidden]");
         }
-        let detail = crate::contact::shorten(&detail);
+        // Enough for a server's full reply line or a folder path; not a whole transcript.
+        let detail = crate::contact::shorten_to(&detail, 300);
         Self { class, detail }
     }
 }

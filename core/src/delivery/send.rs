@@ -1,0 +1,411 @@
+//! Issuing a code and sending it, as one operation: issue, render, hand to the account's
+//! transport, record the attempt and the audit event; if delivery fails, cancel the code so
+//! the clerk can retry at once. Also the admin's test mail.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::audit::{self, Event};
+use crate::clock::{format_ms, Millis};
+use crate::codes::{self, CodeError, CodeKey, IssueRequest};
+use crate::contact::{self, Channel};
+use crate::settings;
+use crate::Store;
+
+use super::accounts::{self, AccountError, MailAccount};
+use super::template::{self, TemplateError, Vars};
+use super::transport::{Setup, Transport};
+use super::{attempts, email, DeliveryError, FailureClass, Message};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("SMS delivery is not set up in this version; send the code by email")]
+    SmsUnavailable,
+    /// The code was issued and then cancelled: the clerk may send again at once.
+    #[error("the code could not be delivered and was cancelled; you can send again now. {error}")]
+    Delivery {
+        challenge_id: Option<i64>,
+        account: String,
+        error: DeliveryError,
+    },
+    #[error("the delivery could not be recorded: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+}
+
+pub struct SendRequest<'a> {
+    pub customer_id: i64,
+    pub channel: Channel,
+    pub operator: &'a str,
+    /// The mail account to use; `None` for the default.
+    pub account: Option<&'a str>,
+}
+
+/// What the clerk sees after a send. Never the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SendReport {
+    pub challenge_id: i64,
+    pub channel: Channel,
+    pub sent_to: String,
+    pub account: String,
+    /// Where the message went: an outbox file, or "standard error".
+    pub delivered_to: String,
+    pub expires_at: Millis,
+    pub resend_at: Millis,
+    pub duration_ms: u64,
+}
+
+fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The name of a message in the outbox: when, and for which challenge.
+fn stamp(now: Millis, challenge: Option<i64>) -> String {
+    let when = format_ms(now).replace([':', '-'], "");
+    match challenge {
+        Some(id) => format!("{when}-code-{id}"),
+        None => format!("{when}-test"),
+    }
+}
+
+fn account_for(store: &Store, name: Option<&str>) -> Result<MailAccount, AccountError> {
+    let conn = store.conn();
+    match name {
+        Some(n) => accounts::get(&conn, n),
+        None => accounts::default_account(&conn),
+    }
+}
+
+/// Issues a code for a customer and delivers it through a mail account (the default unless
+/// the request names one).
+pub fn send_code(
+    store: &Store,
+    key: &CodeKey,
+    setup: &Setup,
+    req: &SendRequest<'_>,
+) -> Result<SendReport, SendError> {
+    if req.channel == Channel::Sms {
+        return Err(SendError::SmsUnavailable);
+    }
+    let operator = audit::operator_name(req.operator).map_err(CodeError::from)?;
+    // The account is read before the code exists: a missing account costs no code.
+    let account = account_for(store, req.account)?;
+    let issued = codes::issue(
+        &mut store.conn(),
+        store.clock(),
+        key,
+        &IssueRequest {
+            customer_id: req.customer_id,
+            channel: req.channel,
+            destination: None,
+            operator: &operator,
+            revealed: false,
+        },
+    )?;
+    let start = Instant::now();
+    let outcome = prepare_and_deliver(store, setup, &account, req.customer_id, &issued);
+    let duration_ms = elapsed_ms(start);
+
+    let (failure, reply) = match &outcome {
+        Ok(d) => (None, d.reply.clone()),
+        Err(e) => (Some(e.class), e.detail.clone()),
+    };
+    let recorded = (|| -> Result<(), SendError> {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        attempts::record(
+            &tx,
+            store.clock(),
+            &attempts::Attempt {
+                code_id: Some(issued.challenge_id),
+                channel: issued.channel,
+                account: &account.name,
+                masked_recipient: &issued.masked_destination,
+                failure,
+                reply: &reply,
+                duration_ms,
+            },
+        )?;
+        let customer = crate::customers::get(&tx, req.customer_id).ok().flatten();
+        let mut ev = Event::new(
+            audit::Kind::CodeSent,
+            if failure.is_some() {
+                audit::Outcome::Failed
+            } else {
+                audit::Outcome::Ok
+            },
+            &operator,
+        )
+        .contact(issued.channel, &issued.destination)
+        .code(issued.challenge_id)
+        .detail(match failure {
+            None => format!(
+                "via {} ({}) in {duration_ms} ms",
+                account.name, account.kind
+            ),
+            Some(class) => format!(
+                "via {} ({}) failed: {}",
+                account.name,
+                account.kind,
+                class.as_str()
+            ),
+        });
+        if let Some(c) = customer {
+            ev = ev.customer(c.id, &c.account_number);
+        }
+        audit::record(&tx, store.clock(), &ev)?;
+        tx.commit()?;
+        Ok(())
+    })();
+
+    match outcome {
+        Ok(d) => {
+            recorded?;
+            Ok(SendReport {
+                challenge_id: issued.challenge_id,
+                channel: issued.channel,
+                sent_to: issued.masked_destination.clone(),
+                account: account.name,
+                delivered_to: d.place,
+                expires_at: issued.expires_at,
+                resend_at: issued.resend_at,
+                duration_ms,
+            })
+        }
+        Err(error) => {
+            // Cancelled codes hold back neither the cooldown nor the send cap.
+            codes::cancel(
+                &mut store.conn(),
+                store.clock(),
+                issued.challenge_id,
+                &operator,
+                &format!("delivery failed: {}", error.class.as_str()),
+            )?;
+            // The code is cancelled before a failure to record is reported, so a broken
+            // record never holds the clerk back.
+            recorded?;
+            Err(SendError::Delivery {
+                challenge_id: Some(issued.challenge_id),
+                account: account.name,
+                error,
+            })
+        }
+    }
+}
+
+fn render_error(e: TemplateError) -> DeliveryError {
+    DeliveryError::new(FailureClass::Configuration, e.to_string(), &[])
+}
+
+fn prepare_and_deliver(
+    store: &Store,
+    setup: &Setup,
+    account: &MailAccount,
+    customer_id: i64,
+    issued: &codes::Issued,
+) -> Result<super::transport::Delivered, DeliveryError> {
+    let storage = |e: String| DeliveryError::new(FailureClass::Configuration, e, &[]);
+    let (templates, s, customer_name) = {
+        let conn = store.conn();
+        let templates = template::load(&conn).map_err(render_error)?;
+        let s = settings::load(&conn).map_err(|e| storage(e.to_string()))?;
+        let name = crate::customers::get(&conn, customer_id)
+            .map_err(|e| storage(e.to_string()))?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        (templates, s, name)
+    };
+    // Whole minutes left, rounded up: a code issued a moment ago still has its full lifetime.
+    let left_ms = (issued.expires_at - store.clock().now_ms()).max(0);
+    let minutes_valid = u32::try_from((left_ms + 59_999) / 60_000)
+        .unwrap_or(s.code_lifetime_minutes)
+        .max(1);
+    let rendered = template::render(
+        &templates,
+        &Vars {
+            company_name: &s.company_name,
+            customer_name: &customer_name,
+            code: &issued.code,
+            minutes_valid,
+        },
+    )
+    .map_err(render_error)?;
+    let msg = Message {
+        to: issued.destination.clone(),
+        masked_to: issued.masked_destination.clone(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+    };
+    let from = email::sender(account, &s.company_name)?;
+    let transport = Transport::for_account(account, setup)?;
+    transport.send(
+        &from,
+        &msg,
+        &stamp(store.clock().now_ms(), Some(issued.challenge_id)),
+    )
+}
+
+/// One step of a test mail, with how long it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub step: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    pub duration_ms: u64,
+}
+
+/// A test mail's report: every step up to the first failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestReport {
+    pub account: String,
+    pub steps: Vec<Step>,
+    pub failure: Option<DeliveryError>,
+}
+
+impl TestReport {
+    pub fn ok(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Sends a sample message (sample values, code 123456, never a real code) through an
+/// account, reporting each step with its timing. The attempt is recorded with no code id.
+pub fn send_test(
+    store: &Store,
+    setup: &Setup,
+    operator: &str,
+    account_name: &str,
+    to: &str,
+) -> Result<TestReport, SendError> {
+    let operator = audit::operator_name(operator).map_err(CodeError::from)?;
+    let to = contact::normalize_email(to).map_err(CodeError::from)?;
+    let masked = contact::mask(Channel::Email, &to);
+    let mut steps = Vec::new();
+    let total = Instant::now();
+
+    let t = Instant::now();
+    let account = account_for(store, Some(account_name))?;
+    steps.push(Step {
+        step: "account",
+        ok: true,
+        detail: format!(
+            "{} ({}) → {}",
+            account.name,
+            account.kind,
+            account.destination(store.path())
+        ),
+        duration_ms: elapsed_ms(t),
+    });
+
+    let t = Instant::now();
+    let run = (|| -> Result<super::transport::Delivered, (&'static str, DeliveryError)> {
+        let (templates, s) = {
+            let conn = store.conn();
+            (
+                template::load(&conn).map_err(|e| ("render", render_error(e)))?,
+                settings::load(&conn).map_err(|e| {
+                    (
+                        "render",
+                        DeliveryError::new(FailureClass::Configuration, e.to_string(), &[]),
+                    )
+                })?,
+            )
+        };
+        let rendered = template::render(&templates, &Vars::sample(&s.company_name))
+            .map_err(|e| ("render", render_error(e)))?;
+        let msg = Message {
+            to: to.clone(),
+            masked_to: masked.clone(),
+            subject: format!("[Test] {}", rendered.subject),
+            text: Zeroizing::new(format!(
+                "This is a test message from OTP Desk; the code below is a sample.\n\n{}",
+                rendered.text.as_str()
+            )),
+            html: rendered.html,
+        };
+        let from = email::sender(&account, &s.company_name).map_err(|e| ("render", e))?;
+        steps.push(Step {
+            step: "render",
+            ok: true,
+            detail: "message rendered from the templates with sample values".into(),
+            duration_ms: elapsed_ms(t),
+        });
+        let t = Instant::now();
+        let transport = Transport::for_account(&account, setup).map_err(|e| ("connect", e))?;
+        let d = transport
+            .send(&from, &msg, &stamp(store.clock().now_ms(), None))
+            .map_err(|e| ("deliver", e))?;
+        steps.push(Step {
+            step: "deliver",
+            ok: true,
+            detail: d.place.clone(),
+            duration_ms: elapsed_ms(t),
+        });
+        Ok(d)
+    })();
+    let failure = match run {
+        Ok(_) => None,
+        Err((step, e)) => {
+            steps.push(Step {
+                step,
+                ok: false,
+                detail: e.to_string(),
+                duration_ms: elapsed_ms(t),
+            });
+            Some(e)
+        }
+    };
+
+    let conn = store.conn();
+    attempts::record(
+        &conn,
+        store.clock(),
+        &attempts::Attempt {
+            code_id: None,
+            channel: Channel::Email,
+            account: &account.name,
+            masked_recipient: &masked,
+            failure: failure.as_ref().map(|e| e.class),
+            reply: failure
+                .as_ref()
+                .map(|e| e.detail.as_str())
+                .unwrap_or("test mail delivered"),
+            duration_ms: elapsed_ms(total),
+        },
+    )?;
+    audit::record(
+        &conn,
+        store.clock(),
+        &Event::new(
+            audit::Kind::CodeSent,
+            if failure.is_some() {
+                audit::Outcome::Failed
+            } else {
+                audit::Outcome::Ok
+            },
+            &operator,
+        )
+        .contact(Channel::Email, &to)
+        .detail(match &failure {
+            None => format!("test mail via {}", account.name),
+            Some(e) => format!(
+                "test mail via {} failed: {}",
+                account.name,
+                e.class.as_str()
+            ),
+        }),
+    )?;
+    Ok(TestReport {
+        account: account.name,
+        steps,
+        failure,
+    })
+}
