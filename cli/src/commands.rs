@@ -484,7 +484,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::TestMail { account, to } => {
             let store = open_store(&cli)?;
             let op = operator(&cli)?;
-            let setup = Setup::for_database(store.path());
+            let setup = Setup::for_database(store.path()).with_secrets(secrets::from_env()?.into());
             let report = delivery::send_test(&store, &setup, &op, account, to)?;
             let mut text = format!("Test mail through \"{}\":", report.account);
             for s in &report.steps {
@@ -811,7 +811,7 @@ fn run_otp(cli: &Cli, cmd: &OtpCmd, out: &Printer) -> Result<u8, CliError> {
             let op = operator(cli)?;
             let key = code_key(&store)?;
             let customer = find_customer(&store.conn(), account)?;
-            let setup = Setup::for_database(store.path());
+            let setup = Setup::for_database(store.path()).with_secrets(secrets::from_env()?.into());
             let r = delivery::send_code(
                 &store,
                 &key,

@@ -298,7 +298,7 @@ fn test_mail_reports_each_step() {
     assert!(o.stderr.contains("development only"), "{o:?}");
     assert!(o.stderr.contains("Subject: [Test]"), "{o:?}");
 
-    // A server kind is refused at the connect step with the reason, exit 5.
+    // A server account without a password is refused before any connection, exit 5.
     office.ok(&[
         "mail",
         "accounts",

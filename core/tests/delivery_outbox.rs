@@ -278,6 +278,7 @@ fn console_account_prints_the_message_marked_as_development_only() {
     let setup = Setup {
         database: Some(desk.path.clone()),
         console: otp_desk_core::delivery::console::Console::buffer(buffer.clone()),
+        secrets: None,
     };
     let report = send_code(
         &desk.store,

@@ -1,21 +1,35 @@
-//! One transport per account kind, chosen in one place. A new transport (SMTP) is one more
-//! variant here and one more arm in `for_account` and `send`.
+//! One transport per account kind, chosen in one place.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lettre::message::Mailbox;
 
-use super::accounts::{AccountKind, MailAccount};
+use super::accounts::{AccountKind, MailAccount, Security as AccountSecurity};
 use super::console::Console;
 use super::outbox::Outbox;
+use super::smtp::{Security, SmtpAuth, SmtpConfig, SmtpTransport};
 use super::{DeliveryError, FailureClass, Message};
+use crate::secrets::SecretStore;
 
 /// What the caller of a transport provides besides the account.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Setup {
     /// The database file, whose folder holds the default outbox.
     pub database: Option<PathBuf>,
     pub console: Console,
+    /// Where SMTP passwords are read from (the OS keyring in the app and the CLI).
+    pub secrets: Option<Arc<dyn SecretStore>>,
+}
+
+impl fmt::Debug for Setup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Setup")
+            .field("database", &self.database)
+            .field("secrets", &self.secrets.as_ref().map(|s| s.describe()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Setup {
@@ -23,7 +37,13 @@ impl Setup {
         Self {
             database: database.map(Path::to_path_buf),
             console: Console::stderr(),
+            secrets: None,
         }
+    }
+
+    pub fn with_secrets(mut self, secrets: Arc<dyn SecretStore>) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 }
 
@@ -31,6 +51,74 @@ impl Setup {
 pub enum Transport {
     Outbox(Outbox),
     Console(Console),
+    Smtp(Box<Smtp>),
+}
+
+/// An SMTP account's transport and the runtime its sends run on. Callers of `send` are
+/// synchronous (the CLI, the desk's blocking worker), so the transport brings a small
+/// single-threaded runtime of its own.
+pub struct Smtp {
+    transport: SmtpTransport,
+    runtime: tokio::runtime::Runtime,
+    host: String,
+}
+
+impl fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Smtp")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Smtp {
+    fn for_account(account: &MailAccount, setup: &Setup) -> Result<Self, DeliveryError> {
+        let config_error = |m: String| DeliveryError::new(FailureClass::Configuration, m, &[]);
+        let secrets = setup.secrets.as_ref().ok_or_else(|| {
+            config_error("no secret store is available to read the account's password".into())
+        })?;
+        let password = secrets
+            .get(&account.secret_name())
+            .map_err(|e| config_error(e.to_string()))?
+            .ok_or_else(|| {
+                config_error(format!(
+                    "no password is set for account \"{}\"; set it with `otp-desk-cli mail accounts set-password`",
+                    account.name
+                ))
+            })?;
+        let security = match account.security {
+            AccountSecurity::Starttls => Security::StartTls,
+            AccountSecurity::Tls => Security::ImplicitTls,
+            AccountSecurity::None => Security::Plain,
+        };
+        // The sender's own domain is the most honest EHLO name a desk computer has.
+        let ehlo_name = account
+            .from_address
+            .rsplit_once('@')
+            .map(|(_, domain)| domain.to_string())
+            .unwrap_or_else(|| "localhost".into());
+        let config = SmtpConfig {
+            host: account.host.clone(),
+            port: account.port,
+            security,
+            username: account.username.clone(),
+            from_address: account.from_address.clone(),
+            from_name: account.from_name.clone(),
+            ehlo_name,
+            extra_root_pem: Some(account.extra_ca_pem.clone()).filter(|p| !p.trim().is_empty()),
+            ..SmtpConfig::default()
+        };
+        let transport = SmtpTransport::new(&config, SmtpAuth::Password(password))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| config_error(format!("cannot start the mail sender: {e}")))?;
+        Ok(Self {
+            transport,
+            runtime,
+            host: account.host.clone(),
+        })
+    }
 }
 
 /// Where a message went: a file, or standard error. Shown to the clerk and recorded.
@@ -46,20 +134,15 @@ impl Transport {
             AccountKind::Outbox => {
                 let folder = account
                     .outbox_folder(setup.database.as_deref())
-                    .map_err(|e| DeliveryError::new(FailureClass::Configuration, e.to_string(), &[]))?;
+                    .map_err(|e| {
+                        DeliveryError::new(FailureClass::Configuration, e.to_string(), &[])
+                    })?;
                 Ok(Transport::Outbox(Outbox { folder }))
             }
             AccountKind::Console => Ok(Transport::Console(setup.console.clone())),
-            AccountKind::Gmail | AccountKind::Microsoft365 | AccountKind::Smtp => {
-                Err(DeliveryError::new(
-                    FailureClass::Configuration,
-                    format!(
-                        "account \"{}\" is a {} account, and this version sends through outbox and console accounts only; make an outbox account the default",
-                        account.name, account.kind
-                    ),
-                    &[],
-                ))
-            }
+            AccountKind::Gmail | AccountKind::Microsoft365 | AccountKind::Smtp => Ok(
+                Transport::Smtp(Box::new(Smtp::for_account(account, setup)?)),
+            ),
         }
     }
 
@@ -84,6 +167,13 @@ impl Transport {
                 Ok(Delivered {
                     place: "standard error (development only)".into(),
                     reply: "printed to the console".into(),
+                })
+            }
+            Transport::Smtp(smtp) => {
+                let sent = smtp.runtime.block_on(smtp.transport.send(msg))?;
+                Ok(Delivered {
+                    place: format!("{} via {}", msg.masked_to, smtp.host),
+                    reply: sent.reply,
                 })
             }
         }

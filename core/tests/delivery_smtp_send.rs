@@ -1,0 +1,189 @@
+//! The clerk's flow through a real mail server: an SMTP account set up as the default, a code
+//! sent to the customer, the code read from what the server received, then verified. And
+//! the same account with a wrong password: nothing delivered, the code cancelled, the reason
+//! an admin can act on.
+
+mod common;
+mod support;
+
+use std::sync::Arc;
+
+use common::Desk;
+use otp_desk_core::codes::Target;
+use otp_desk_core::contact::Channel;
+use otp_desk_core::delivery::accounts::{self, AccountInput};
+use otp_desk_core::delivery::{attempts, send_code, FailureClass, SendError, SendRequest, Setup};
+use otp_desk_core::secrets::{MemorySecrets, SecretStore};
+use support::{SmtpServer, PASSWORD, USER};
+
+/// Adds the server as an SMTP account (trusting its certificate), makes it the default and
+/// stores `password` for it.
+fn office_server(desk: &Desk, server: &SmtpServer, password: &str) -> Arc<dyn SecretStore> {
+    let input = AccountInput {
+        name: "Office server".into(),
+        kind: "smtp".into(),
+        host: "localhost".into(),
+        port: Some(u32::from(server.port)),
+        security: "starttls".into(),
+        username: USER.into(),
+        from_address: "desk@example.com".into(),
+        from_name: "Front desk".into(),
+        extra_ca_pem: server.cert_pem.clone(),
+        outbox_dir: String::new(),
+    };
+    let mut conn = desk.store.conn();
+    accounts::add(&mut conn, desk.store.clock(), "admin", &input).unwrap();
+    accounts::set_default(&mut conn, desk.store.clock(), "admin", "Office server").unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::new());
+    accounts::set_password(
+        &conn,
+        desk.store.clock(),
+        secrets.as_ref(),
+        "admin",
+        "Office server",
+        password,
+    )
+    .unwrap();
+    secrets
+}
+
+fn send(
+    desk: &Desk,
+    customer_id: i64,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<otp_desk_core::delivery::SendReport, SendError> {
+    send_code(
+        &desk.store,
+        &desk.key,
+        &Setup::for_database(Some(&desk.path)).with_secrets(secrets),
+        &SendRequest {
+            customer_id,
+            channel: Channel::Email,
+            operator: "Ann",
+            account: None,
+        },
+    )
+}
+
+/// The six-digit code in the received message's text part, read as the customer would.
+fn code_in(raw: &str) -> String {
+    let msg = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    let text = msg.body_text(0).unwrap().into_owned();
+    text.split_whitespace()
+        .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+        .expect("a six-digit code in the text part")
+        .to_string()
+}
+
+#[test]
+fn clerk_sends_a_code_through_the_office_mail_server_and_the_customer_is_verified() {
+    let server = SmtpServer::start("starttls", "none");
+    let desk = Desk::new();
+    let secrets = office_server(&desk, &server, PASSWORD);
+    let jo = desk.customer(
+        "WB-7",
+        "Jo <script>Smith</script>",
+        Some("jo.smith@example.com"),
+        None,
+    );
+
+    let report = send(&desk, jo, secrets).unwrap();
+    assert_eq!(report.account, "Office server");
+    assert_eq!(report.sent_to, "jo…@example.com");
+    assert!(
+        report.delivered_to.contains("localhost"),
+        "{}",
+        report.delivered_to
+    );
+
+    let received = server.messages();
+    assert_eq!(received.len(), 1);
+    let raw = &received[0];
+    assert!(
+        raw.contains("jo.smith@example.com"),
+        "delivered to the address on file"
+    );
+    assert!(raw.contains("multipart/alternative"), "text and HTML parts");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    let html = parsed.body_html(0).unwrap();
+    assert!(
+        !html.contains("<script>"),
+        "the customer's name arrives escaped: {html}"
+    );
+
+    let code = code_in(raw);
+    let r = desk
+        .verify(Target::Challenge(report.challenge_id), &code)
+        .unwrap();
+    assert!(r.verdict.is_verified());
+
+    let recorded = attempts::list(&desk.store.conn(), Some(report.challenge_id), 10).unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].status, "sent");
+    assert_eq!(recorded[0].account, "Office server");
+}
+
+#[test]
+fn a_wrong_password_cancels_the_code_and_says_what_to_do() {
+    let server = SmtpServer::start("starttls", "none");
+    let desk = Desk::new();
+    let wrong_password = "not-the-app-password";
+    let secrets = office_server(&desk, &server, wrong_password);
+    let jo = desk.customer("WB-7", "Jo Smith", Some("jo.smith@example.com"), None);
+
+    let err = send(&desk, jo, secrets.clone()).unwrap_err();
+    let SendError::Delivery {
+        challenge_id,
+        error,
+        ..
+    } = &err
+    else {
+        panic!("expected a delivery failure, got {err:?}");
+    };
+    assert_eq!(error.class, FailureClass::Authentication);
+    assert!(err.to_string().contains("app password"), "{err}");
+    assert!(
+        !err.to_string().contains(wrong_password),
+        "the password never shows: {err}"
+    );
+    assert!(server.messages().is_empty());
+
+    let recorded = attempts::list(&desk.store.conn(), *challenge_id, 10).unwrap();
+    assert_eq!(recorded[0].status, "failed");
+    assert_eq!(recorded[0].failure_class.as_deref(), Some("authentication"));
+    assert!(!recorded[0].reply.contains(wrong_password));
+
+    // The admin fixes the password; the clerk sends again at once (no cooldown).
+    accounts::set_password(
+        &desk.store.conn(),
+        desk.store.clock(),
+        secrets.as_ref(),
+        "admin",
+        "Office server",
+        PASSWORD,
+    )
+    .unwrap();
+    send(&desk, jo, secrets).unwrap();
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[test]
+fn an_smtp_account_without_a_password_is_a_configuration_error_and_costs_no_wait() {
+    let server = SmtpServer::start("starttls", "none");
+    let desk = Desk::new();
+    office_server(&desk, &server, PASSWORD);
+    let jo = desk.customer("WB-7", "Jo Smith", Some("jo.smith@example.com"), None);
+    let empty: Arc<dyn SecretStore> = Arc::new(MemorySecrets::new());
+    let err = send(&desk, jo, empty).unwrap_err();
+    match &err {
+        SendError::Delivery { error, .. } => {
+            assert_eq!(error.class, FailureClass::Configuration);
+            assert!(err.to_string().contains("set-password"), "{err}");
+        }
+        other => panic!("expected a delivery failure, got {other:?}"),
+    }
+}
