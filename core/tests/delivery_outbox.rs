@@ -276,9 +276,8 @@ fn console_account_prints_the_message_marked_as_development_only() {
     drop(conn);
     let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let setup = Setup {
-        database: Some(desk.path.clone()),
         console: otp_desk_core::delivery::console::Console::buffer(buffer.clone()),
-        secrets: None,
+        ..Setup::for_database(Some(&desk.path))
     };
     let report = send_code(
         &desk.store,

@@ -12,7 +12,9 @@ use common::Desk;
 use otp_desk_core::codes::Target;
 use otp_desk_core::contact::Channel;
 use otp_desk_core::delivery::accounts::{self, AccountInput};
-use otp_desk_core::delivery::{attempts, send_code, FailureClass, SendError, SendRequest, Setup};
+use otp_desk_core::delivery::{
+    attempts, send_code, send_test, FailureClass, SendError, SendRequest, Setup,
+};
 use otp_desk_core::secrets::{MemorySecrets, SecretStore};
 use support::{SmtpServer, PASSWORD, USER};
 
@@ -186,4 +188,148 @@ fn an_smtp_account_without_a_password_is_a_configuration_error_and_costs_no_wait
         }
         other => panic!("expected a delivery failure, got {other:?}"),
     }
+}
+
+#[test]
+fn admin_test_mail_reports_each_smtp_step_and_which_one_failed() {
+    let server = SmtpServer::start("starttls", "none");
+    let desk = Desk::new();
+    let secrets = office_server(&desk, &server, PASSWORD);
+    let setup = Setup::for_database(Some(&desk.path)).with_secrets(secrets.clone());
+    let report = send_test(
+        &desk.store,
+        &setup,
+        "admin",
+        "Office server",
+        "admin@example.com",
+    )
+    .unwrap();
+    let names: Vec<&str> = report.steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        names,
+        [
+            "account",
+            "render",
+            "connect",
+            "tls",
+            "authenticate",
+            "send"
+        ]
+    );
+    assert!(report.steps.iter().all(|s| s.ok), "{report:?}");
+    assert!(report.failure.is_none());
+    assert_eq!(server.messages().len(), 1, "the test message arrived");
+
+    accounts::set_password(
+        &desk.store.conn(),
+        desk.store.clock(),
+        secrets.as_ref(),
+        "admin",
+        "Office server",
+        "wrong-password",
+    )
+    .unwrap();
+    let report = send_test(
+        &desk.store,
+        &setup,
+        "admin",
+        "Office server",
+        "admin@example.com",
+    )
+    .unwrap();
+    let last = report.steps.last().unwrap();
+    assert_eq!((last.step, last.ok), ("authenticate", false), "{report:?}");
+    assert!(last.detail.contains("app password"), "{}", last.detail);
+    assert!(!last.detail.contains("wrong-password"));
+    assert_eq!(
+        report.failure.map(|e| e.class),
+        Some(FailureClass::Authentication)
+    );
+    assert_eq!(server.messages().len(), 1, "nothing more arrived");
+}
+
+#[test]
+fn a_busy_server_gets_another_try_and_each_try_is_recorded() {
+    let server = SmtpServer::start("starttls", "transient-451");
+    let desk = Desk::new();
+    let secrets = office_server(&desk, &server, PASSWORD);
+    let jo = desk.customer("WB-7", "Jo Smith", Some("jo.smith@example.com"), None);
+    let setup = Setup {
+        retry_delays: vec![std::time::Duration::from_millis(10)],
+        ..Setup::for_database(Some(&desk.path)).with_secrets(secrets)
+    };
+    let report = send_code(
+        &desk.store,
+        &desk.key,
+        &setup,
+        &SendRequest {
+            customer_id: jo,
+            channel: Channel::Email,
+            operator: "Ann",
+            account: None,
+        },
+    )
+    .unwrap();
+    let tries = attempts::list(&desk.store.conn(), Some(report.challenge_id), 10).unwrap();
+    let statuses: Vec<(&str, Option<&str>)> = tries
+        .iter()
+        .rev()
+        .map(|a| (a.status.as_str(), a.failure_class.as_deref()))
+        .collect();
+    assert_eq!(statuses, [("failed", Some("transient")), ("sent", None)]);
+    assert!(
+        tries[1].reply.contains("451"),
+        "the server's words are kept: {}",
+        tries[1].reply
+    );
+    let code = code_in(&server.messages()[0]);
+    assert!(desk
+        .verify(Target::Challenge(report.challenge_id), &code)
+        .unwrap()
+        .verdict
+        .is_verified());
+}
+
+#[test]
+fn a_permanent_refusal_is_not_retried() {
+    let server = SmtpServer::start("starttls", "permanent");
+    let desk = Desk::new();
+    let secrets = office_server(&desk, &server, PASSWORD);
+    let jo = desk.customer("WB-7", "Jo Smith", Some("jo.smith@example.com"), None);
+    let setup = Setup {
+        retry_delays: vec![std::time::Duration::from_millis(10); 2],
+        ..Setup::for_database(Some(&desk.path)).with_secrets(secrets)
+    };
+    let err = send_code(
+        &desk.store,
+        &desk.key,
+        &setup,
+        &SendRequest {
+            customer_id: jo,
+            channel: Channel::Email,
+            operator: "Ann",
+            account: None,
+        },
+    )
+    .unwrap_err();
+    let SendError::Delivery {
+        challenge_id,
+        error,
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(error.class, FailureClass::Permanent);
+    assert!(
+        !error.detail.contains("jo.smith@example.com"),
+        "the address is masked: {}",
+        error.detail
+    );
+    assert_eq!(
+        attempts::list(&desk.store.conn(), challenge_id, 10)
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use lettre::message::Mailbox;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -110,18 +111,22 @@ pub fn send_code(
         },
     )?;
     let start = Instant::now();
-    let outcome = prepare_and_deliver(store, setup, &account, req.customer_id, &issued);
-    let duration_ms = elapsed_ms(start);
-
-    let (failure, reply) = match &outcome {
-        Ok(d) => (None, d.reply.clone()),
-        Err(e) => (Some(e.class), e.detail.clone()),
-    };
-    let recorded = (|| -> Result<(), SendError> {
-        let mut conn = store.conn();
-        let tx = conn.transaction()?;
-        attempts::record(
-            &tx,
+    let prepared = prepare(store, setup, &account, req.customer_id, &issued);
+    let mut tries = 0;
+    let (outcome, mut recorded) = loop {
+        let t = Instant::now();
+        let outcome = match &prepared {
+            Ok((transport, from, msg, stamp)) => transport.send(from, msg, stamp),
+            Err(e) => Err(e.clone()),
+        };
+        tries += 1;
+        let (failure, reply) = match &outcome {
+            Ok(d) => (None, d.reply.clone()),
+            Err(e) => (Some(e.class), e.detail.clone()),
+        };
+        // Every try is a delivery record of its own: the admin sees "451, then sent".
+        let recorded = attempts::record(
+            &store.conn(),
             store.clock(),
             &attempts::Attempt {
                 code_id: Some(issued.challenge_id),
@@ -130,9 +135,34 @@ pub fn send_code(
                 masked_recipient: &issued.masked_destination,
                 failure,
                 reply: &reply,
-                duration_ms,
+                duration_ms: elapsed_ms(t),
             },
-        )?;
+        )
+        .map(|_| ())
+        .map_err(SendError::from);
+        // A server that asks to try again later gets another try, after a pause, while the
+        // code would still reach the customer with time to read it out.
+        let retry = match &outcome {
+            Err(e) if e.class.is_retryable() => {
+                setup.retry_delays.get(tries - 1).copied().filter(|d| {
+                    let after =
+                        store.clock().now_ms() + i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+                    after + MIN_TIME_LEFT_MS < issued.expires_at
+                })
+            }
+            _ => None,
+        };
+        match retry {
+            Some(delay) if recorded.is_ok() => std::thread::sleep(delay),
+            _ => break (outcome, recorded),
+        }
+    };
+    let duration_ms = elapsed_ms(start);
+    let failure = outcome.as_ref().err().map(|e| e.class);
+
+    let audited = (|| -> Result<(), SendError> {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
         let customer = crate::customers::get(&tx, req.customer_id).ok().flatten();
         let mut ev = Event::new(
             audit::Kind::CodeSent,
@@ -147,8 +177,14 @@ pub fn send_code(
         .code(issued.challenge_id)
         .detail(match failure {
             None => format!(
-                "via {} ({}) in {duration_ms} ms",
-                account.name, account.kind
+                "via {} ({}) in {duration_ms} ms{}",
+                account.name,
+                account.kind,
+                if tries > 1 {
+                    format!(", after {tries} tries")
+                } else {
+                    String::new()
+                }
             ),
             Some(class) => format!(
                 "via {} ({}) failed: {}",
@@ -164,6 +200,9 @@ pub fn send_code(
         tx.commit()?;
         Ok(())
     })();
+    if recorded.is_ok() {
+        recorded = audited;
+    }
 
     match outcome {
         Ok(d) => {
@@ -204,13 +243,16 @@ fn render_error(e: TemplateError) -> DeliveryError {
     DeliveryError::new(FailureClass::Configuration, e.to_string(), &[])
 }
 
-fn prepare_and_deliver(
+/// Everything a try needs: the transport, the sender, the rendered message and its stamp.
+type Prepared = (Transport, Mailbox, Message, String);
+
+fn prepare(
     store: &Store,
     setup: &Setup,
     account: &MailAccount,
     customer_id: i64,
     issued: &codes::Issued,
-) -> Result<super::transport::Delivered, DeliveryError> {
+) -> Result<Prepared, DeliveryError> {
     let storage = |e: String| DeliveryError::new(FailureClass::Configuration, e, &[]);
     let (templates, s, customer_name) = {
         let conn = store.conn();
@@ -246,12 +288,12 @@ fn prepare_and_deliver(
     };
     let from = email::sender(account, &s.company_name)?;
     let transport = Transport::for_account(account, setup)?;
-    transport.send(
-        &from,
-        &msg,
-        &stamp(store.clock().now_ms(), Some(issued.challenge_id)),
-    )
+    let stamp = stamp(store.clock().now_ms(), Some(issued.challenge_id));
+    Ok((transport, from, msg, stamp))
 }
+
+/// A retry is only worth it if the customer would still have this long to read the code out.
+const MIN_TIME_LEFT_MS: i64 = 60_000;
 
 /// One step of a test mail, with how long it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -306,7 +348,7 @@ pub fn send_test(
     });
 
     let t = Instant::now();
-    let run = (|| -> Result<super::transport::Delivered, (&'static str, DeliveryError)> {
+    let run = (|| -> Result<(), (&'static str, DeliveryError)> {
         let (templates, s) = {
             let conn = store.conn();
             (
@@ -340,6 +382,22 @@ pub fn send_test(
         });
         let t = Instant::now();
         let transport = Transport::for_account(&account, setup).map_err(|e| ("connect", e))?;
+        if let Transport::Smtp(smtp) = &transport {
+            // A server account reports each protocol step, so the admin sees which one failed.
+            for r in smtp.test_steps(&msg.to) {
+                let step = r.step.as_str();
+                match r.error {
+                    Some(e) => return Err((step, e)),
+                    None => steps.push(Step {
+                        step,
+                        ok: r.ok,
+                        detail: "ok".into(),
+                        duration_ms: r.millis,
+                    }),
+                }
+            }
+            return Ok(());
+        }
         let d = transport
             .send(&from, &msg, &stamp(store.clock().now_ms(), None))
             .map_err(|e| ("deliver", e))?;
@@ -349,7 +407,7 @@ pub fn send_test(
             detail: d.place.clone(),
             duration_ms: elapsed_ms(t),
         });
-        Ok(d)
+        Ok(())
     })();
     let failure = match run {
         Ok(_) => None,

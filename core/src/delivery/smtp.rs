@@ -232,6 +232,17 @@ pub enum Step {
     Send,
 }
 
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Connect => "connect",
+            Step::Tls => "tls",
+            Step::Authenticate => "authenticate",
+            Step::Send => "send",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepResult {
     pub step: Step,

@@ -3,13 +3,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use lettre::message::Mailbox;
 
 use super::accounts::{AccountKind, MailAccount, Security as AccountSecurity};
 use super::console::Console;
 use super::outbox::Outbox;
-use super::smtp::{Security, SmtpAuth, SmtpConfig, SmtpTransport};
+use super::smtp::{Security, SmtpAuth, SmtpConfig, SmtpTransport, StepResult};
 use super::{DeliveryError, FailureClass, Message};
 use crate::secrets::SecretStore;
 
@@ -21,7 +22,14 @@ pub struct Setup {
     pub console: Console,
     /// Where SMTP passwords are read from (the OS keyring in the app and the CLI).
     pub secrets: Option<Arc<dyn SecretStore>>,
+    /// Pauses before the second, third, … try of a delivery that failed in a way that may
+    /// pass (4xx, timeout, network). Tests set short ones.
+    pub retry_delays: Vec<Duration>,
 }
+
+/// Two more tries, after 2 and then 5 seconds: long enough for a busy server, short enough
+/// for a customer waiting at the counter.
+pub const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(5)];
 
 impl fmt::Debug for Setup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,6 +46,7 @@ impl Setup {
             database: database.map(Path::to_path_buf),
             console: Console::stderr(),
             secrets: None,
+            retry_delays: RETRY_DELAYS.to_vec(),
         }
     }
 
@@ -72,6 +81,12 @@ impl fmt::Debug for Smtp {
 }
 
 impl Smtp {
+    /// "Send test mail" for a server account: connect, TLS, sign in and send as separate
+    /// steps, each timed, stopping at the first failure.
+    pub fn test_steps(&self, to: &str) -> Vec<StepResult> {
+        self.runtime.block_on(self.transport.test_steps(to))
+    }
+
     fn for_account(account: &MailAccount, setup: &Setup) -> Result<Self, DeliveryError> {
         let config_error = |m: String| DeliveryError::new(FailureClass::Configuration, m, &[]);
         let secrets = setup.secrets.as_ref().ok_or_else(|| {
