@@ -333,3 +333,46 @@ fn a_permanent_refusal_is_not_retried() {
         1
     );
 }
+
+#[test]
+fn a_long_lived_desk_reuses_its_transport_until_the_password_changes() {
+    let server = SmtpServer::start("starttls", "none");
+    let desk = Desk::new();
+    let secrets = office_server(&desk, &server, PASSWORD);
+    // One Setup for the whole session, as the desktop app keeps it.
+    let setup = Setup::for_database(Some(&desk.path)).with_secrets(secrets.clone());
+    let send_to = |customer_id| {
+        send_code(
+            &desk.store,
+            &desk.key,
+            &setup,
+            &SendRequest {
+                customer_id,
+                channel: Channel::Email,
+                operator: "Ann",
+                account: None,
+            },
+        )
+    };
+    let a = desk.customer("WB-1", "Ann Able", Some("ann@example.com"), None);
+    let b = desk.customer("WB-2", "Bo Baker", Some("bo@example.com"), None);
+    let c = desk.customer("WB-3", "Cy Cole", Some("cy@example.com"), None);
+    send_to(a).unwrap();
+    send_to(b).unwrap();
+    assert_eq!(server.messages().len(), 2);
+
+    accounts::set_password(
+        &desk.store.conn(),
+        desk.store.clock(),
+        secrets.as_ref(),
+        "admin",
+        "Office server",
+        "changed-and-wrong",
+    )
+    .unwrap();
+    let err = send_to(c).unwrap_err();
+    match err {
+        SendError::Delivery { error, .. } => assert_eq!(error.class, FailureClass::Authentication),
+        other => panic!("a new password must mean a new sign-in: {other:?}"),
+    }
+}

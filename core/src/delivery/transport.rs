@@ -1,8 +1,9 @@
 //! One transport per account kind, chosen in one place.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -13,6 +14,7 @@ use super::outbox::Outbox;
 use super::smtp::{Security, SmtpAuth, SmtpConfig, SmtpTransport, StepResult};
 use super::{DeliveryError, FailureClass, Message};
 use crate::secrets::SecretStore;
+use zeroize::Zeroizing;
 
 /// What the caller of a transport provides besides the account.
 #[derive(Clone, Default)]
@@ -25,6 +27,17 @@ pub struct Setup {
     /// Pauses before the second, third, … try of a delivery that failed in a way that may
     /// pass (4xx, timeout, network). Tests set short ones.
     pub retry_delays: Vec<Duration>,
+    /// SMTP transports kept between sends, so a desk's second code goes out over a warm,
+    /// already signed-in connection. Shared by clones of this `Setup`.
+    pub smtp_cache: Arc<Mutex<HashMap<i64, Cached>>>,
+}
+
+/// A transport and what it was built from; any change to the account or its password makes
+/// a new one.
+pub struct Cached {
+    account: MailAccount,
+    password: Zeroizing<String>,
+    smtp: Arc<Smtp>,
 }
 
 /// Two more tries, after 2 and then 5 seconds: long enough for a busy server, short enough
@@ -47,6 +60,7 @@ impl Setup {
             console: Console::stderr(),
             secrets: None,
             retry_delays: RETRY_DELAYS.to_vec(),
+            smtp_cache: Arc::default(),
         }
     }
 
@@ -60,7 +74,7 @@ impl Setup {
 pub enum Transport {
     Outbox(Outbox),
     Console(Console),
-    Smtp(Box<Smtp>),
+    Smtp(Arc<Smtp>),
 }
 
 /// An SMTP account's transport and the runtime its sends run on. Callers of `send` are
@@ -87,7 +101,7 @@ impl Smtp {
         self.runtime.block_on(self.transport.test_steps(to))
     }
 
-    fn for_account(account: &MailAccount, setup: &Setup) -> Result<Self, DeliveryError> {
+    fn for_account(account: &MailAccount, setup: &Setup) -> Result<Arc<Self>, DeliveryError> {
         let config_error = |m: String| DeliveryError::new(FailureClass::Configuration, m, &[]);
         let secrets = setup.secrets.as_ref().ok_or_else(|| {
             config_error("no secret store is available to read the account's password".into())
@@ -101,6 +115,12 @@ impl Smtp {
                     account.name
                 ))
             })?;
+        let mut cache = setup.smtp_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&account.id) {
+            if c.account == *account && c.password.as_str() == password.as_str() {
+                return Ok(c.smtp.clone());
+            }
+        }
         let security = match account.security {
             AccountSecurity::Starttls => Security::StartTls,
             AccountSecurity::Tls => Security::ImplicitTls,
@@ -123,16 +143,25 @@ impl Smtp {
             extra_root_pem: Some(account.extra_ca_pem.clone()).filter(|p| !p.trim().is_empty()),
             ..SmtpConfig::default()
         };
-        let transport = SmtpTransport::new(&config, SmtpAuth::Password(password))?;
+        let transport = SmtpTransport::new(&config, SmtpAuth::Password(password.clone()))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| config_error(format!("cannot start the mail sender: {e}")))?;
-        Ok(Self {
+        let smtp = Arc::new(Self {
             transport,
             runtime,
             host: account.host.clone(),
-        })
+        });
+        cache.insert(
+            account.id,
+            Cached {
+                account: account.clone(),
+                password,
+                smtp: smtp.clone(),
+            },
+        );
+        Ok(smtp)
     }
 }
 
@@ -155,9 +184,9 @@ impl Transport {
                 Ok(Transport::Outbox(Outbox { folder }))
             }
             AccountKind::Console => Ok(Transport::Console(setup.console.clone())),
-            AccountKind::Gmail | AccountKind::Microsoft365 | AccountKind::Smtp => Ok(
-                Transport::Smtp(Box::new(Smtp::for_account(account, setup)?)),
-            ),
+            AccountKind::Gmail | AccountKind::Microsoft365 | AccountKind::Smtp => {
+                Ok(Transport::Smtp(Smtp::for_account(account, setup)?))
+            }
         }
     }
 
