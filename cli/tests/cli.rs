@@ -724,3 +724,39 @@ fn database_id(db: &Path) -> String {
     )
     .unwrap()
 }
+
+#[test]
+#[ignore = "needs dbus and gnome-keyring; scripts/test runs it"]
+fn a_locked_keyring_is_named_as_the_cause() {
+    let office = Office::new();
+    office.add_jo();
+    // A private session and keyring of its own, locked the way the desktop locks it on screen
+    // lock (the Secret Service's Lock call), so the tests beside this one are not disturbed.
+    let keyring_home = tempfile::tempdir().unwrap();
+    let script = r#"
+        eval "$(printf pw | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets)"
+        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+            org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+        exec "$OTP_DESK_CLI_BIN" otp issue --account WB-7 --channel email --print-code > "$KEYRING_HOME/cli.out"
+    "#;
+    let o = std::process::Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", office.dir.path())
+        .env("KEYRING_HOME", keyring_home.path())
+        .env("OTP_DESK_CLI_BIN", env!("CARGO_BIN_EXE_otp-desk-cli"))
+        .env("OTP_DESK_DB", office.db())
+        .env("OTP_DESK_OPERATOR", "Ann")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert!(
+        err.contains("keyring is locked") && err.contains("unlock it"),
+        "{err}"
+    );
+    let printed = std::fs::read_to_string(keyring_home.path().join("cli.out")).unwrap();
+    assert!(printed.is_empty(), "no code was printed: {printed:?}");
+    assert!(!office.secrets().exists(), "no fallback to a file");
+}
