@@ -32,8 +32,13 @@ pub fn run() {
 /// `RUST_LOG` when set (e.g. `RUST_LOG=debug`), otherwise what an admin needs to see: our own
 /// messages and the libraries' warnings.
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env()
+    let mut filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("warn,otp_desk_app=info,otp_desk_core=info"));
+    for directive in otp_desk_core::delivery::oauth::QUIET_LOG_DIRECTIVES {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -13,7 +13,7 @@ use otp_desk_core::contact::Channel;
 use otp_desk_core::customers::{self, CustomerInput, ImportMode};
 use otp_desk_core::delivery::accounts::{self as mail_accounts, AccountInput};
 use otp_desk_core::delivery::template::{self, Part};
-use otp_desk_core::delivery::{self, SendRequest, Setup};
+use otp_desk_core::delivery::{self, oauth, SendRequest, Setup};
 use otp_desk_core::store::Connection;
 use otp_desk_core::{secrets, settings, store, Store};
 use serde_json::json;
@@ -103,34 +103,8 @@ enum AccountsCmd {
     /// Every account, the default first (passwords are never shown, only whether one is set)
     List,
     /// Add an account: gmail, microsoft365, smtp, console or outbox
-    Add {
-        #[arg(long)]
-        name: String,
-        /// gmail and microsoft365 fill in their server; smtp needs --host, --port, --security
-        #[arg(long)]
-        kind: String,
-        #[arg(long, default_value = "")]
-        host: String,
-        #[arg(long)]
-        port: Option<u32>,
-        /// starttls (port 587), tls (port 465) or none (localhost only)
-        #[arg(long, default_value = "")]
-        security: String,
-        #[arg(long, default_value = "")]
-        username: String,
-        /// The sender's address
-        #[arg(long = "from")]
-        from_address: String,
-        /// The sender's name [default: the company_name setting]
-        #[arg(long, default_value = "")]
-        from_name: String,
-        /// A PEM file with the office server's own CA certificate (smtp only)
-        #[arg(long, value_name = "FILE")]
-        ca_file: Option<PathBuf>,
-        /// Outbox only: the folder for the .eml files [default: outbox/ next to the database]
-        #[arg(long, value_name = "DIR")]
-        folder: Option<PathBuf>,
-    },
+    // Boxed: the other commands are a name or nothing, and clippy weighs enum variants.
+    Add(Box<AddAccount>),
     /// Remove an account and its stored password (not the default account)
     Remove { name: String },
     /// Make an account the one codes are sent through
@@ -142,6 +116,51 @@ enum AccountsCmd {
         #[arg(long)]
         delete: bool,
     },
+    /// Sign a microsoft365 account in with a code entered at the shown web address; the
+    /// refresh token goes to the keyring
+    SignIn { name: String },
+    /// Delete the account's Microsoft sign-in (the refresh token) from the keyring
+    SignOut { name: String },
+}
+
+#[derive(Args, Debug)]
+struct AddAccount {
+    #[arg(long)]
+    name: String,
+    /// gmail and microsoft365 fill in their server; smtp needs --host, --port, --security
+    #[arg(long)]
+    kind: String,
+    #[arg(long, default_value = "")]
+    host: String,
+    #[arg(long)]
+    port: Option<u32>,
+    /// starttls (port 587), tls (port 465) or none (localhost only)
+    #[arg(long, default_value = "")]
+    security: String,
+    #[arg(long, default_value = "")]
+    username: String,
+    /// The sender's address
+    #[arg(long = "from")]
+    from_address: String,
+    /// The sender's name [default: the company_name setting]
+    #[arg(long, default_value = "")]
+    from_name: String,
+    /// A PEM file with the office server's own CA certificate (smtp only)
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Outbox only: the folder for the .eml files [default: outbox/ next to the database]
+    #[arg(long, value_name = "DIR")]
+    folder: Option<PathBuf>,
+    /// microsoft365 with "Sign in with Microsoft": the directory (tenant) id, a domain, or
+    /// organizations
+    #[arg(long, default_value = "", hide_default_value = true)]
+    tenant: String,
+    /// The application (client) id of the app registered in Entra ID
+    #[arg(long, default_value = "", hide_default_value = true)]
+    client_id: String,
+    /// The sign-in service's base URL [default: https://login.microsoftonline.com]
+    #[arg(long, default_value = "", hide_default_value = true)]
+    authority: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -1004,6 +1023,7 @@ fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliEr
             for a in &all {
                 let password_set = a.kind.uses_server()
                     && mail_accounts::password_is_set(&conn, secrets.as_ref(), &a.name)?;
+                let signed_in = a.oauth.is_some() && oauth::is_signed_in(a, secrets.as_ref())?;
                 text.push(format!(
                     "{} {:<20} {:<12} from {:<30} {}{}",
                     if a.is_default { "*" } else { " " },
@@ -1011,29 +1031,42 @@ fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliEr
                     a.kind,
                     a.from_address,
                     a.destination(store.path()),
-                    match (a.kind.uses_server(), password_set) {
-                        (false, _) => "",
-                        (true, true) => "  (password set)",
-                        (true, false) => "  (no password yet)",
+                    match (
+                        a.kind.uses_server(),
+                        a.oauth.is_some(),
+                        password_set,
+                        signed_in
+                    ) {
+                        (false, ..) => "",
+                        (true, true, _, true) => "  (signed in to Microsoft)",
+                        (true, true, _, false) => "  (not signed in yet)",
+                        (true, false, true, _) => "  (password set)",
+                        (true, false, false, _) => "  (no password yet)",
                     }
                 ));
-                rows.push(json!({ "account": a, "password_set": password_set }));
+                rows.push(
+                    json!({ "account": a, "password_set": password_set, "signed_in": signed_in }),
+                );
             }
             out.emit(&rows, text.join("\n"));
             Ok(0)
         }
-        AccountsCmd::Add {
-            name,
-            kind,
-            host,
-            port,
-            security,
-            username,
-            from_address,
-            from_name,
-            ca_file,
-            folder,
-        } => {
+        AccountsCmd::Add(add) => {
+            let AddAccount {
+                name,
+                kind,
+                host,
+                port,
+                security,
+                username,
+                from_address,
+                from_name,
+                ca_file,
+                folder,
+                tenant,
+                client_id,
+                authority,
+            } = add.as_ref();
             let op = operator(cli)?;
             let extra_ca_pem = match ca_file {
                 Some(p) => read_input(p, mail_accounts::MAX_CA_PEM_BYTES as u64)?,
@@ -1053,6 +1086,9 @@ fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliEr
                     .as_ref()
                     .map(|f| f.display().to_string())
                     .unwrap_or_default(),
+                oauth_tenant: tenant.clone(),
+                oauth_client_id: client_id.clone(),
+                oauth_authority: authority.clone(),
             };
             let a = mail_accounts::add(&mut store.conn(), store.clock(), &op, &input)?;
             let mut text = format!(
@@ -1061,7 +1097,12 @@ fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliEr
                 a.kind,
                 a.destination(store.path())
             );
-            if a.kind.uses_server() {
+            if a.oauth.is_some() {
+                text.push_str(&format!(
+                    "\nSign it in with: mail accounts sign-in \"{}\"",
+                    a.name
+                ));
+            } else if a.kind.uses_server() {
                 text.push_str(&format!(
                     "\nStore its password with: mail accounts set-password \"{}\" (reads standard input)",
                     a.name
@@ -1083,6 +1124,54 @@ fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliEr
             out.emit(
                 &json!({ "removed": a.name }),
                 format!("Removed mail account \"{}\".", a.name),
+            );
+            Ok(0)
+        }
+        AccountsCmd::SignIn { name } => {
+            let op = operator(cli)?;
+            let secrets = secrets::from_env()?;
+            let account = mail_accounts::get(&store.conn(), name)?;
+            let code = oauth::start_sign_in(&account)?;
+            let prompt = format!(
+                "To sign in \"{}\", open {} in a browser and enter the code\n\n    {}\n\nWaiting for the sign-in (the code is valid for {} minutes)…",
+                account.name,
+                code.verification_uri,
+                code.user_code,
+                code.expires_in.as_secs().div_ceil(60)
+            );
+            // JSON output stays one document on stdout; the instructions go to the terminal.
+            if out.json {
+                eprintln!("{prompt}");
+            } else {
+                println!("{prompt}");
+            }
+            oauth::finish_sign_in(
+                &account,
+                &code,
+                secrets.as_ref(),
+                &oauth::TokenCache::default(),
+                &std::thread::sleep,
+            )?;
+            mail_accounts::record_sign_in(&store.conn(), store.clock(), &op, &account, true)?;
+            out.emit(
+                &json!({ "signed_in": true, "account": account.name }),
+                format!(
+                    "Signed in. \"{}\" now sends with Microsoft 365; the sign-in is kept in {}.",
+                    account.name,
+                    secrets.describe()
+                ),
+            );
+            Ok(0)
+        }
+        AccountsCmd::SignOut { name } => {
+            let op = operator(cli)?;
+            let secrets = secrets::from_env()?;
+            let account = mail_accounts::get(&store.conn(), name)?;
+            oauth::sign_out(&account, secrets.as_ref(), &oauth::TokenCache::default())?;
+            mail_accounts::record_sign_in(&store.conn(), store.clock(), &op, &account, false)?;
+            out.emit(
+                &json!({ "signed_in": false, "account": account.name }),
+                format!("Signed out \"{}\".", account.name),
             );
             Ok(0)
         }

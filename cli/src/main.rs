@@ -44,8 +44,13 @@ fn main() -> ExitCode {
 /// Logs go to stderr so stdout stays clean for `--json` and CSV. `OTP_DESK_LOG` sets the
 /// level (error, warn, info, debug). Nothing the core logs contains a code or a secret.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OTP_DESK_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("OTP_DESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    for directive in otp_desk_core::delivery::oauth::QUIET_LOG_DIRECTIVES {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -7,6 +7,7 @@ use otp_desk_core::audit::AuditError;
 use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
 use otp_desk_core::delivery::accounts::AccountError;
+use otp_desk_core::delivery::oauth::OAuthError;
 use otp_desk_core::delivery::template::TemplateError;
 use otp_desk_core::delivery::SendError;
 use otp_desk_core::secrets::SecretsError;
@@ -51,6 +52,8 @@ pub enum CliError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Send(#[from] SendError),
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
 }
 
 impl CliError {
@@ -76,6 +79,16 @@ impl CliError {
                 SendError::Audit(_) => ENVIRONMENT,
             },
             CliError::Codes(e) => Self::code_exit(e),
+            CliError::OAuth(e) => match e {
+                OAuthError::Http(_) | OAuthError::BadAnswer(_) | OAuthError::Secrets(_) => {
+                    ENVIRONMENT
+                }
+                OAuthError::NotConfigured(_)
+                | OAuthError::NotSignedIn(_)
+                | OAuthError::Expired(_)
+                | OAuthError::Denied
+                | OAuthError::Refused { .. } => REFUSED,
+            },
         }
     }
 

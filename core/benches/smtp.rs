@@ -61,6 +61,7 @@ fn issue_and_send(bencher: Bencher) {
             from_name: "Front desk".into(),
             extra_ca_pem: server.cert_pem.clone(),
             outbox_dir: String::new(),
+            ..Default::default()
         };
         accounts::add(&mut conn, &clock, "bench", &input).unwrap();
         accounts::set_default(&mut conn, &clock, "bench", "Office server").unwrap();

@@ -52,6 +52,7 @@ pub use rusqlite::Connection;
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("store/0001_initial.sql")),
     M::up(include_str!("store/0002_mail.sql")),
+    M::up(include_str!("store/0003_oauth.sql")),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -32,6 +32,7 @@ fn office_server(desk: &Desk, server: &SmtpServer, password: &str) -> Arc<dyn Se
         from_name: "Front desk".into(),
         extra_ca_pem: server.cert_pem.clone(),
         outbox_dir: String::new(),
+        ..Default::default()
     };
     let mut conn = desk.store.conn();
     accounts::add(&mut conn, desk.store.clock(), "admin", &input).unwrap();

@@ -1,6 +1,8 @@
 //! Mail accounts: where messages go out. Stored in SQLite without secrets; a password is
 //! written to the secret store under `smtp:<name>` (spaces as underscores) and never read
-//! back by anything but a transport.
+//! back by anything but a transport. An account that signs in with OAuth (Microsoft 365)
+//! stores only where it signs in (tenant, client id, authority); its refresh token is kept
+//! by `delivery::oauth` under `oauth:smtp:<name>`.
 //!
 //! Kinds: `gmail` and `microsoft365` fill in their server; `smtp` is any server; `console`
 //! and `outbox` are for development and offline use. There is always exactly one default
@@ -133,13 +135,34 @@ pub struct MailAccount {
     pub extra_ca_pem: String,
     /// Outbox kind: the folder the admin chose; empty means `outbox` next to the database.
     pub outbox_dir: String,
+    /// OAuth 2.0 sign-in (Microsoft 365 device code + XOAUTH2); `None` means a password.
+    pub oauth: Option<OAuthConfig>,
     pub is_default: bool,
 }
+
+/// Where an account signs in with OAuth 2.0. Holds no token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OAuthConfig {
+    /// A directory (tenant) GUID, a verified domain, or `organizations` / `common`.
+    pub tenant: String,
+    /// The application (client) id registered in Entra ID, a GUID.
+    pub client_id: String,
+    /// The identity platform's base URL, without the tenant.
+    pub authority: String,
+}
+
+/// Microsoft's identity platform; an account may name another (a national cloud, a test server).
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 
 impl MailAccount {
     /// The secret store entry for this account's password.
     pub fn secret_name(&self) -> String {
         secret_name(&self.name)
+    }
+
+    /// The secret store entry for this account's OAuth refresh token.
+    pub fn oauth_secret_name(&self) -> String {
+        format!("oauth:{}", self.secret_name())
     }
 
     /// The folder an outbox account writes to: its own, or `outbox` beside the database.
@@ -197,6 +220,11 @@ pub struct AccountInput {
     pub from_name: String,
     pub extra_ca_pem: String,
     pub outbox_dir: String,
+    /// OAuth sign-in: all three empty for a password account. An empty authority with a
+    /// tenant and client id means Microsoft's.
+    pub oauth_tenant: String,
+    pub oauth_client_id: String,
+    pub oauth_authority: String,
 }
 
 fn plain_text(s: &str) -> bool {
@@ -272,6 +300,121 @@ fn check_security(host: &str, port: u16, security: Security) -> Result<(), Accou
 
 fn invalid(what: &str) -> AccountError {
     AccountError::Invalid(what.to_string())
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A tenant goes into the token endpoint's path, so only the forms Microsoft accepts pass:
+/// a GUID, a domain name, or one of the multi-tenant names.
+fn check_tenant(tenant: &str) -> Result<String, AccountError> {
+    let t = tenant.trim().to_ascii_lowercase();
+    let is_domain =
+        t.contains('.') && check_host(&t).is_ok() && t.parse::<std::net::IpAddr>().is_err();
+    if is_guid(&t) || is_domain || t == "organizations" || t == "common" {
+        Ok(t)
+    } else {
+        Err(AccountError::Invalid(format!(
+            "the tenant \"{}\" must be the directory (tenant) id, a domain such as contoso.com, or organizations",
+            contact::shorten(tenant)
+        )))
+    }
+}
+
+fn check_client_id(client_id: &str) -> Result<String, AccountError> {
+    let c = client_id.trim().to_ascii_lowercase();
+    if is_guid(&c) {
+        Ok(c)
+    } else {
+        Err(AccountError::Invalid(format!(
+            "the client id \"{}\" must be the application (client) id from Entra ID, a GUID like 00000000-0000-0000-0000-000000000000",
+            contact::shorten(client_id)
+        )))
+    }
+}
+
+/// Tokens travel to the authority, so it must be HTTPS; plain HTTP only to this computer
+/// (the tests' stand-in server).
+fn check_authority(authority: &str) -> Result<String, AccountError> {
+    let a = authority.trim().trim_end_matches('/');
+    if a.is_empty() {
+        return Ok(DEFAULT_AUTHORITY.to_string());
+    }
+    let bad = || {
+        AccountError::Invalid(format!(
+            "the authority \"{}\" must be an https:// URL such as {DEFAULT_AUTHORITY} (http:// only for localhost)",
+            contact::shorten(authority)
+        ))
+    };
+    let (scheme, rest) = a.split_once("://").ok_or_else(bad)?;
+    let authority_part = rest.split('/').next().unwrap_or("");
+    let path = &rest[authority_part.len()..];
+    // A port follows the last colon, unless that colon is inside a bracketed IPv6 address.
+    let host = match authority_part.rsplit_once(':') {
+        Some((h, port)) if !h.contains(':') || h.ends_with(']') => {
+            if port.parse::<u16>().is_err() {
+                return Err(bad());
+            }
+            h
+        }
+        _ => authority_part,
+    };
+    let path_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+    let host_ok = check_host(host.trim_start_matches('[').trim_end_matches(']')).is_ok();
+    let scheme_ok = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => is_localhost(host),
+        _ => false,
+    };
+    if a.len() <= 512 && path_ok && host_ok && scheme_ok {
+        Ok(format!(
+            "{}://{}{}",
+            scheme.to_ascii_lowercase(),
+            authority_part.to_ascii_lowercase(),
+            path
+        ))
+    } else {
+        Err(bad())
+    }
+}
+
+fn check_oauth(
+    input: &AccountInput,
+    kind: AccountKind,
+) -> Result<Option<OAuthConfig>, AccountError> {
+    let given = [
+        &input.oauth_tenant,
+        &input.oauth_client_id,
+        &input.oauth_authority,
+    ]
+    .iter()
+    .any(|f| !f.trim().is_empty());
+    if !given {
+        return Ok(None);
+    }
+    if !matches!(kind, AccountKind::Microsoft365 | AccountKind::Smtp) {
+        return Err(AccountError::Invalid(format!(
+            "a {kind} account does not sign in with OAuth; tenant, client id and authority are for microsoft365"
+        )));
+    }
+    if input.oauth_tenant.trim().is_empty() || input.oauth_client_id.trim().is_empty() {
+        return Err(invalid(
+            "OAuth sign-in needs both the tenant and the client id (from the app registration in Entra ID)",
+        ));
+    }
+    Ok(Some(OAuthConfig {
+        tenant: check_tenant(&input.oauth_tenant)?,
+        client_id: check_client_id(&input.oauth_client_id)?,
+        authority: check_authority(&input.oauth_authority)?,
+    }))
 }
 
 /// Validates an input into the account to store (id 0, not default).
@@ -363,6 +506,7 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
     if kind != AccountKind::Outbox && !folder.is_empty() {
         return Err(invalid("only an outbox account has a folder"));
     }
+    let oauth = check_oauth(input, kind)?;
     Ok(MailAccount {
         id: 0,
         name,
@@ -375,11 +519,12 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
         from_name,
         extra_ca_pem: pem,
         outbox_dir: folder,
+        oauth,
         is_default: false,
     })
 }
 
-const COLUMNS: &str = "id, name, kind, host, port, security, username, from_address, from_name, extra_ca_pem, outbox_dir, is_default";
+const COLUMNS: &str = "id, name, kind, host, port, security, username, from_address, from_name, extra_ca_pem, outbox_dir, is_default, oauth_tenant, oauth_client_id, oauth_authority";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<MailAccount> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
@@ -398,6 +543,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MailAccount> {
         extra_ca_pem: text(9)?,
         outbox_dir: text(10)?,
         is_default: r.get::<_, i64>(11)? == 1,
+        oauth: Some(OAuthConfig {
+            tenant: text(12)?,
+            client_id: text(13)?,
+            authority: Some(text(14)?)
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| DEFAULT_AUTHORITY.to_string()),
+        })
+        .filter(|o| !o.client_id.is_empty()),
     })
 }
 
@@ -455,8 +608,9 @@ pub fn add(
     let now = clock.now_ms();
     tx.execute(
         "INSERT INTO mail_accounts (name, kind, host, port, security, username, from_address,
-                                    from_name, extra_ca_pem, outbox_dir, is_default, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                                    from_name, extra_ca_pem, outbox_dir, is_default, created_at, updated_at,
+                                    oauth_tenant, oauth_client_id, oauth_authority)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15)",
         params![
             account.name,
             account.kind.as_str(),
@@ -469,7 +623,10 @@ pub fn add(
             account.extra_ca_pem,
             account.outbox_dir,
             none_yet,
-            now
+            now,
+            account.oauth.as_ref().map_or("", |o| o.tenant.as_str()),
+            account.oauth.as_ref().map_or("", |o| o.client_id.as_str()),
+            account.oauth.as_ref().map_or("", |o| o.authority.as_str()),
         ],
     )?;
     account.id = tx.last_insert_rowid();
@@ -549,6 +706,7 @@ pub fn remove(
     }
     if account.kind.uses_server() {
         secrets.delete(&account.secret_name())?;
+        secrets.delete(&account.oauth_secret_name())?;
     }
     tx.execute("DELETE FROM mail_accounts WHERE id = ?1", [account.id])?;
     audit_change(
@@ -600,6 +758,28 @@ pub fn delete_password(
         clock,
         &operator,
         format!("password for mail account \"{}\" deleted", account.name),
+    )
+}
+
+/// Records a Microsoft sign-in or sign-out in the audit trail (never the token).
+pub fn record_sign_in(
+    conn: &Connection,
+    clock: &dyn Clock,
+    operator: &str,
+    account: &MailAccount,
+    signed_in: bool,
+) -> Result<(), AccountError> {
+    let operator = audit::operator_name(operator)?;
+    let what = if signed_in {
+        "signed in to"
+    } else {
+        "signed out of"
+    };
+    audit_change(
+        conn,
+        clock,
+        &operator,
+        format!("mail account \"{}\" {what} Microsoft", account.name),
     )
 }
 
@@ -742,5 +922,16 @@ mod tests {
         let store = crate::secrets::MemorySecrets::new();
         store.set(&secret_name("Local outbox"), "x").unwrap();
         store.set(&secret_name("a.b-c_d@e"), "x").unwrap();
+        let longest = validate(&AccountInput {
+            name: "N".repeat(MAX_NAME_CHARS),
+            kind: "microsoft365".into(),
+            username: "desk@contoso.com".into(),
+            from_address: "desk@contoso.com".into(),
+            oauth_tenant: "organizations".into(),
+            oauth_client_id: "4b7c3a9e-1f2d-4e5a-9b8c-0d1e2f3a4b5c".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        store.set(&longest.oauth_secret_name(), "x").unwrap();
     }
 }

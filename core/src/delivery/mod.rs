@@ -7,6 +7,8 @@
 //! - `template`: the subject, text and HTML templates: defaults, validation, rendering.
 //! - `accounts`: mail accounts (no secrets in SQLite; passwords in the secret store).
 //! - `email`: a rendered message as an RFC 5322 multipart/alternative email.
+//! - `oauth`: Microsoft 365 device-code sign-in; refresh token in the secret store, access
+//!   token in memory.
 //! - `transport`: the transport for an account kind (`outbox`, `console`).
 //! - `attempts`: the record of every delivery attempt.
 //! - `send`: issue + render + deliver + record as one operation (`send_code`), and test mail.
@@ -18,6 +20,7 @@ pub mod console;
 pub mod email;
 pub mod failure;
 pub mod message;
+pub mod oauth;
 pub mod outbox;
 pub mod send;
 pub mod smtp;

@@ -10,6 +10,7 @@ use lettre::message::Mailbox;
 
 use super::accounts::{AccountKind, MailAccount, Security as AccountSecurity};
 use super::console::Console;
+use super::oauth::{self, OAuthError, TokenCache};
 use super::outbox::Outbox;
 use super::smtp::{Security, SmtpAuth, SmtpConfig, SmtpTransport, StepResult};
 use super::{DeliveryError, FailureClass, Message};
@@ -30,13 +31,16 @@ pub struct Setup {
     /// SMTP transports kept between sends, so a desk's second code goes out over a warm,
     /// already signed-in connection. Shared by clones of this `Setup`.
     pub smtp_cache: Arc<Mutex<HashMap<i64, Cached>>>,
+    /// OAuth access tokens, in memory only. Shared by clones of this `Setup`.
+    pub oauth_tokens: Arc<TokenCache>,
 }
 
 /// A transport and what it was built from; any change to the account or its password makes
-/// a new one.
+/// a new one. For an OAuth account the credential is the access token, so a refreshed token
+/// makes a new transport (and the pooled connections signed in with the old one are dropped).
 pub struct Cached {
     account: MailAccount,
-    password: Zeroizing<String>,
+    credential: Zeroizing<String>,
     smtp: Arc<Smtp>,
 }
 
@@ -61,6 +65,7 @@ impl Setup {
             secrets: None,
             retry_delays: RETRY_DELAYS.to_vec(),
             smtp_cache: Arc::default(),
+            oauth_tokens: Arc::default(),
         }
     }
 
@@ -106,18 +111,31 @@ impl Smtp {
         let secrets = setup.secrets.as_ref().ok_or_else(|| {
             config_error("no secret store is available to read the account's password".into())
         })?;
-        let password = secrets
-            .get(&account.secret_name())
-            .map_err(|e| config_error(e.to_string()))?
-            .ok_or_else(|| {
-                config_error(format!(
-                    "no password is set for account \"{}\"; set it with `otp-desk-cli mail accounts set-password`",
-                    account.name
-                ))
-            })?;
+        let (credential, auth) = if account.oauth.is_some() {
+            let token = oauth::access_token(account, secrets.as_ref(), &setup.oauth_tokens)
+                .map_err(|e| match e {
+                    // The sign-in service being down is worth a retry; the rest needs an admin.
+                    e @ OAuthError::Http(_) => {
+                        DeliveryError::new(FailureClass::Network, e.to_string(), &[])
+                    }
+                    e => config_error(e.to_string()),
+                })?;
+            (token.clone(), SmtpAuth::OAuth2AccessToken(token))
+        } else {
+            let password = secrets
+                .get(&account.secret_name())
+                .map_err(|e| config_error(e.to_string()))?
+                .ok_or_else(|| {
+                    config_error(format!(
+                        "no password is set for account \"{}\"; set it with `otp-desk-cli mail accounts set-password`",
+                        account.name
+                    ))
+                })?;
+            (password.clone(), SmtpAuth::Password(password))
+        };
         let mut cache = setup.smtp_cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cache.get(&account.id) {
-            if c.account == *account && c.password.as_str() == password.as_str() {
+            if c.account == *account && c.credential.as_str() == credential.as_str() {
                 return Ok(c.smtp.clone());
             }
         }
@@ -143,7 +161,7 @@ impl Smtp {
             extra_root_pem: Some(account.extra_ca_pem.clone()).filter(|p| !p.trim().is_empty()),
             ..SmtpConfig::default()
         };
-        let transport = SmtpTransport::new(&config, SmtpAuth::Password(password.clone()))?;
+        let transport = SmtpTransport::new(&config, auth)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -157,7 +175,7 @@ impl Smtp {
             account.id,
             Cached {
                 account: account.clone(),
-                password,
+                credential,
                 smtp: smtp.clone(),
             },
         );
