@@ -166,11 +166,7 @@ pub fn send_code(
         let customer = crate::customers::get(&tx, req.customer_id).ok().flatten();
         let mut ev = Event::new(
             audit::Kind::CodeSent,
-            if failure.is_some() {
-                audit::Outcome::Failed
-            } else {
-                audit::Outcome::Ok
-            },
+            sent_or_failed(failure.is_some()),
             &operator,
         )
         .contact(issued.channel, &issued.destination)
@@ -294,6 +290,15 @@ fn prepare(
 
 /// A retry is only worth it if the customer would still have this long to read the code out.
 const MIN_TIME_LEFT_MS: i64 = 60_000;
+
+/// The audit outcome of a delivery.
+fn sent_or_failed(failed: bool) -> audit::Outcome {
+    if failed {
+        audit::Outcome::Failed
+    } else {
+        audit::Outcome::Ok
+    }
+}
 
 /// One step of a test mail, with how long it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -444,11 +449,7 @@ pub fn send_test(
         store.clock(),
         &Event::new(
             audit::Kind::CodeSent,
-            if failure.is_some() {
-                audit::Outcome::Failed
-            } else {
-                audit::Outcome::Ok
-            },
+            sent_or_failed(failure.is_some()),
             &operator,
         )
         .contact(Channel::Email, &to)
