@@ -2,6 +2,10 @@
 //! output checked. Secrets go to a file store here (OTP_DESK_SECRETS=file:…); the keyring
 //! tests below use the real Secret Service.
 
+mod common;
+
+use common::Out;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -18,34 +22,19 @@ impl Office {
     }
 
     fn db(&self) -> PathBuf {
-        self.dir.path().join("office.db")
+        common::db(self.dir.path())
     }
 
     fn secrets(&self) -> PathBuf {
-        self.dir.path().join("secrets.json")
+        common::secrets(self.dir.path())
     }
 
     fn cli(&self) -> Command {
-        let mut c = Command::cargo_bin("otp-desk-cli").unwrap();
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("OTP_DESK_DB", self.db())
-            .env(
-                "OTP_DESK_SECRETS",
-                format!("file:{}", self.secrets().display()),
-            )
-            .env("OTP_DESK_OPERATOR", "Ann")
-            .env("OTP_DESK_LOG", "debug");
-        c
+        common::command(self.dir.path(), "debug")
     }
 
     fn run(&self, args: &[&str]) -> Out {
-        let o = self.cli().args(args).output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        self.cli().args(args).output().unwrap().into()
     }
 
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
@@ -76,13 +65,6 @@ impl Office {
         ]);
         assert_eq!(o.code, 0, "{o:?}");
     }
-}
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 /// Debug logs come first on stderr; the error is the last line.

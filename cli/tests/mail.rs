@@ -2,6 +2,10 @@
 //! binary, real database file; secrets in a file store (OTP_DESK_SECRETS=file:…). Every run
 //! logs at debug level, and the tests search everything printed for the code and passwords.
 
+mod common;
+
+use common::Out;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -10,13 +14,6 @@ struct Office {
     dir: tempfile::TempDir,
     /// Everything every run printed, for the leak searches.
     printed: std::cell::RefCell<String>,
-}
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Office {
@@ -28,7 +25,7 @@ impl Office {
     }
 
     fn db(&self) -> PathBuf {
-        self.dir.path().join("office.db")
+        common::db(self.dir.path())
     }
 
     fn outbox(&self) -> PathBuf {
@@ -36,26 +33,17 @@ impl Office {
     }
 
     fn cli(&self) -> Command {
-        let mut c = Command::cargo_bin("otp-desk-cli").unwrap();
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("OTP_DESK_DB", self.db())
-            .env(
-                "OTP_DESK_SECRETS",
-                format!("file:{}", self.dir.path().join("secrets.json").display()),
-            )
-            .env("OTP_DESK_OPERATOR", "Ann")
-            .env("OTP_DESK_LOG", "debug");
-        c
+        common::command(self.dir.path(), "debug")
     }
 
     fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Out {
-        let o = self.cli().args(args).write_stdin(stdin).output().unwrap();
-        let out = Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        };
+        let out: Out = self
+            .cli()
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap()
+            .into();
         let mut p = self.printed.borrow_mut();
         p.push_str(&out.stdout);
         p.push_str(&out.stderr);

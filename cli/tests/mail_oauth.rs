@@ -3,13 +3,14 @@
 //! the real SMTP test server, `sign-out`, and the next send asking to sign in again. Then a
 //! search for every token everywhere OTP Desk writes except the secret store: zero hits.
 
+mod common;
+
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use support::identity::{IdentityServer, Outcome, CLIENT_ID, DEVICE_CODE, TENANT, USER_CODE};
 use support::{SmtpServer, TOKEN, USER};
 
@@ -19,22 +20,12 @@ struct Office {
 
 impl Office {
     fn db(&self) -> PathBuf {
-        self.dir.path().join("office.db")
+        common::db(self.dir.path())
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("otp-desk-cli")
-            .unwrap()
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("OTP_DESK_DB", self.db())
-            .env(
-                "OTP_DESK_SECRETS",
-                format!("file:{}", self.dir.path().join("secrets.json").display()),
-            )
-            .env("OTP_DESK_OPERATOR", "Ann")
-            // The most talkative level: the HTTP client's own traces must not carry tokens.
-            .env("OTP_DESK_LOG", "trace")
+        // The most talkative level: the HTTP client's own traces must not carry tokens.
+        common::command(self.dir.path(), "trace")
             .args(args)
             .output()
             .unwrap()

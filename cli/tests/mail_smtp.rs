@@ -2,13 +2,14 @@
 //! account's password and the code everywhere OTP Desk writes: the database file and its
 //! write-ahead log, stdout, and the debug-level log on stderr. Zero hits.
 
+mod common;
+
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use support::{SmtpServer, PASSWORD, USER};
 
 struct Office {
@@ -17,21 +18,11 @@ struct Office {
 
 impl Office {
     fn db(&self) -> PathBuf {
-        self.dir.path().join("office.db")
+        common::db(self.dir.path())
     }
 
     fn cli(&self, args: &[&str], stdin: &str) -> Output {
-        let out = Command::cargo_bin("otp-desk-cli")
-            .unwrap()
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("OTP_DESK_DB", self.db())
-            .env(
-                "OTP_DESK_SECRETS",
-                format!("file:{}", self.dir.path().join("secrets.json").display()),
-            )
-            .env("OTP_DESK_OPERATOR", "Ann")
-            .env("OTP_DESK_LOG", "debug")
+        let out = common::command(self.dir.path(), "debug")
             .args(args)
             .write_stdin(stdin)
             .output()
