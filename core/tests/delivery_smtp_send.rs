@@ -13,7 +13,7 @@ use otp_desk_core::codes::Target;
 use otp_desk_core::contact::Channel;
 use otp_desk_core::delivery::accounts::{self, AccountInput};
 use otp_desk_core::delivery::{
-    attempts, send_code, send_test, FailureClass, SendError, SendRequest, Setup,
+    attempts, send_code, send_test, FailureClass, SendError, SendReport, SendRequest, Setup,
 };
 use otp_desk_core::secrets::{MemorySecrets, SecretStore};
 use support::{SmtpServer, PASSWORD, USER};
@@ -54,11 +54,20 @@ fn send(
     desk: &Desk,
     customer_id: i64,
     secrets: Arc<dyn SecretStore>,
-) -> Result<otp_desk_core::delivery::SendReport, SendError> {
+) -> Result<SendReport, SendError> {
+    send_with(
+        desk,
+        &Setup::for_database(Some(&desk.path)).with_secrets(secrets),
+        customer_id,
+    )
+}
+
+/// Ann sends the customer a code by email through the default account, with `setup`.
+fn send_with(desk: &Desk, setup: &Setup, customer_id: i64) -> Result<SendReport, SendError> {
     send_code(
         &desk.store,
         &desk.key,
-        &Setup::for_database(Some(&desk.path)).with_secrets(secrets),
+        setup,
         &SendRequest {
             customer_id,
             channel: Channel::Email,
@@ -259,18 +268,7 @@ fn a_busy_server_gets_another_try_and_each_try_is_recorded() {
         retry_delays: vec![std::time::Duration::from_millis(10)],
         ..Setup::for_database(Some(&desk.path)).with_secrets(secrets)
     };
-    let report = send_code(
-        &desk.store,
-        &desk.key,
-        &setup,
-        &SendRequest {
-            customer_id: jo,
-            channel: Channel::Email,
-            operator: "Ann",
-            account: None,
-        },
-    )
-    .unwrap();
+    let report = send_with(&desk, &setup, jo).unwrap();
     let tries = attempts::list(&desk.store.conn(), Some(report.challenge_id), 10).unwrap();
     let statuses: Vec<(&str, Option<&str>)> = tries
         .iter()
@@ -301,18 +299,7 @@ fn a_permanent_refusal_is_not_retried() {
         retry_delays: vec![std::time::Duration::from_millis(10); 2],
         ..Setup::for_database(Some(&desk.path)).with_secrets(secrets)
     };
-    let err = send_code(
-        &desk.store,
-        &desk.key,
-        &setup,
-        &SendRequest {
-            customer_id: jo,
-            channel: Channel::Email,
-            operator: "Ann",
-            account: None,
-        },
-    )
-    .unwrap_err();
+    let err = send_with(&desk, &setup, jo).unwrap_err();
     let SendError::Delivery {
         challenge_id,
         error,
@@ -342,19 +329,7 @@ fn a_long_lived_desk_reuses_its_transport_until_the_password_changes() {
     let secrets = office_server(&desk, &server, PASSWORD);
     // One Setup for the whole session, as the desktop app keeps it.
     let setup = Setup::for_database(Some(&desk.path)).with_secrets(secrets.clone());
-    let send_to = |customer_id| {
-        send_code(
-            &desk.store,
-            &desk.key,
-            &setup,
-            &SendRequest {
-                customer_id,
-                channel: Channel::Email,
-                operator: "Ann",
-                account: None,
-            },
-        )
-    };
+    let send_to = |customer_id| send_with(&desk, &setup, customer_id);
     let a = desk.customer("WB-1", "Ann Able", Some("ann@example.com"), None);
     let b = desk.customer("WB-2", "Bo Baker", Some("bo@example.com"), None);
     let c = desk.customer("WB-3", "Cy Cole", Some("cy@example.com"), None);
