@@ -1,7 +1,17 @@
 /// Every command the webview may call. `generate_handler!` in lib.rs registers the same list;
 /// a command that is registered but missing here is refused at run time ("… not allowed"),
 /// which is the point: nothing reaches the shell unless the ACL names it.
-const COMMANDS: &[&str] = &["app_status", "search_customers"];
+const COMMANDS: &[&str] = &[
+    "app_status",
+    "choose_operator",
+    "load_sample_customers",
+    "open_outbox_folder",
+    "search_customers",
+    "customer_card",
+    "send_code",
+    "verify_code",
+    "code_status",
+];
 
 fn main() {
     // tauri-build only watches its default capabilities folder; ours lives under src-tauri/.

@@ -1,6 +1,6 @@
 //! The database as the shell holds it for the lifetime of the window.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use otp_desk_core::store::{self, Store, StoreError};
 
@@ -40,6 +40,14 @@ impl Database {
         let path = std::path::absolute(&path).unwrap_or(path);
         tracing::info!(path = %path.display(), "opening database");
         Store::open(path)
+    }
+
+    /// The database file, when it is open.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Self::Open(store) => store.path(),
+            Self::Unavailable(_) => None,
+        }
     }
 
     pub fn store(&self) -> Result<Store, ShellError> {

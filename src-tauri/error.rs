@@ -1,7 +1,15 @@
 //! The one place where core errors become what the webview receives: a machine-readable
-//! `kind` the UI branches on and a `message` a clerk can act on.
+//! `kind` the UI branches on, a `message` a clerk can act on, and, where the answer is "not
+//! before then", the moment (`at`, milliseconds since the epoch) so the desk can count down
+//! to it in local time instead of printing a UTC timestamp.
 
+use otp_desk_core::audit::AuditError;
+use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
+use otp_desk_core::delivery::accounts::AccountError;
+use otp_desk_core::delivery::SendError;
+use otp_desk_core::secrets::SecretsError;
+use otp_desk_core::settings::SettingsError;
 use otp_desk_core::store::StoreError;
 use serde::Serialize;
 
@@ -9,20 +17,58 @@ use serde::Serialize;
 pub struct ShellError {
     pub kind: &'static str,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
+    /// Which form fields are wrong and why, so a form can put each message under its field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
 }
 
 impl ShellError {
-    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
+            at: None,
+            fields: Vec::new(),
         }
     }
 
-    /// Search arguments the desk would never send (an over-long query, a page size out of
-    /// range): refused with the reason rather than quietly trimmed.
+    /// The error belongs to one field of a form.
+    pub fn on_field(mut self, field: &str) -> Self {
+        self.fields.push(FieldProblem {
+            field: field.to_string(),
+            message: self.message.clone(),
+        });
+        self
+    }
+
+    fn until(mut self, at: i64) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    /// Arguments the desk would never send (an over-long query, a page size out of range):
+    /// refused with the reason rather than quietly trimmed.
     pub fn invalid_search(message: impl Into<String>) -> Self {
         Self::new("invalid_search", message)
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new("invalid_argument", message)
+    }
+
+    pub fn no_operator() -> Self {
+        Self::new(
+            "no_operator",
+            "Choose who is at the desk first (top right), so the activity log shows who sent and checked each code.",
+        )
     }
 }
 
@@ -45,6 +91,16 @@ impl From<StoreError> for ShellError {
 
 impl From<CustomerError> for ShellError {
     fn from(error: CustomerError) -> Self {
+        let fields = match &error {
+            CustomerError::Invalid(problems) => problems
+                .iter()
+                .map(|p| FieldProblem {
+                    field: p.field.to_string(),
+                    message: p.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let kind = match &error {
             CustomerError::NotFound(_) => "customer_not_found",
             CustomerError::Invalid(_) => "invalid_customer",
@@ -62,7 +118,101 @@ impl From<CustomerError> for ShellError {
             | CustomerError::MissingColumns { .. }
             | CustomerError::DuplicateColumn { .. } => "import",
         };
+        let mut shell = Self::new(kind, error.to_string());
+        shell.fields = fields;
+        shell
+    }
+}
+
+impl From<SecretsError> for ShellError {
+    fn from(error: SecretsError) -> Self {
+        let kind = match &error {
+            SecretsError::Unavailable(_) | SecretsError::BadBackend(_) => "keyring_unavailable",
+            SecretsError::Locked(_) => "keyring_locked",
+            SecretsError::File { .. } | SecretsError::Other(_) => "keyring",
+            SecretsError::BadName(_) | SecretsError::Empty | SecretsError::TooLong(_) => {
+                "invalid_secret"
+            }
+        };
         Self::new(kind, error.to_string())
+    }
+}
+
+impl From<AuditError> for ShellError {
+    fn from(error: AuditError) -> Self {
+        let kind = match &error {
+            AuditError::EmptyOperator | AuditError::InvalidOperator => "invalid_operator",
+            AuditError::UnknownKind(_)
+            | AuditError::UnknownOutcome(_)
+            | AuditError::ReversedRange => "invalid_filter",
+            AuditError::Storage(_) => "storage",
+            AuditError::Export(_) => "file",
+        };
+        Self::new(kind, error.to_string())
+    }
+}
+
+impl From<SettingsError> for ShellError {
+    fn from(error: SettingsError) -> Self {
+        let kind = match &error {
+            SettingsError::Storage(_) => "storage",
+            _ => "invalid_setting",
+        };
+        Self::new(kind, error.to_string())
+    }
+}
+
+impl From<CodeError> for ShellError {
+    fn from(error: CodeError) -> Self {
+        let message = error.to_string();
+        match error {
+            CodeError::Operator(e) => e.into(),
+            CodeError::Customers(e) => e.into(),
+            CodeError::Store(e) => e.into(),
+            CodeError::Settings(e) => e.into(),
+            CodeError::Secrets(e) => e.into(),
+            CodeError::CustomerNotFound(_) => Self::new("customer_not_found", message),
+            CodeError::NoContact { .. } => Self::new("no_contact", message),
+            CodeError::NotCustomersContact { .. } | CodeError::Contact(_) => {
+                Self::new("invalid_contact", message)
+            }
+            CodeError::Cooldown { retry_at } => Self::new("cooldown", message).until(retry_at),
+            CodeError::SendCap { retry_at, .. } => Self::new("send_cap", message).until(retry_at),
+            CodeError::Locked { until } => Self::new("contact_locked", message).until(until),
+            CodeError::ChallengeNotFound(_) => Self::new("code_not_found", message),
+            CodeError::EmptyInput | CodeError::NotDigits | CodeError::WrongLength { .. } => {
+                Self::new("invalid_code_input", message)
+            }
+            CodeError::BadKey(_) => Self::new("keyring", message),
+            CodeError::Storage(_) => Self::new("storage", message),
+        }
+    }
+}
+
+impl From<AccountError> for ShellError {
+    fn from(error: AccountError) -> Self {
+        let message = error.to_string();
+        match error {
+            AccountError::Secrets(e) => e.into(),
+            AccountError::Operator(e) => e.into(),
+            AccountError::NotFound(_) => Self::new("account_not_found", message),
+            AccountError::Storage(_) => Self::new("storage", message),
+            _ => Self::new("invalid_account", message),
+        }
+    }
+}
+
+impl From<SendError> for ShellError {
+    fn from(error: SendError) -> Self {
+        let message = error.to_string();
+        match error {
+            SendError::Code(e) => e.into(),
+            SendError::Account(e) => e.into(),
+            SendError::Audit(e) => e.into(),
+            SendError::SmsUnavailable => Self::new("sms_unavailable", message),
+            SendError::Delivery { .. } => Self::new("delivery_failed", message),
+            SendError::Storage(_) => Self::new("storage", message),
+        }
     }
 }
 

@@ -4,46 +4,75 @@
 mod commands;
 mod database;
 mod error;
+mod logs;
+mod session;
+mod state;
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use tracing_subscriber::EnvFilter;
+use tauri::{Manager, WebviewWindowBuilder};
 
 use crate::database::Database;
+use crate::state::AppState;
+
+const MAIN_WINDOW: &str = "main";
 
 pub fn run() {
-    init_logging();
-    let database = Database::open(db_path_from_args(std::env::args_os().skip(1)));
+    let chosen_db = std::env::args_os().skip(1).collect::<Vec<_>>();
     let result = tauri::Builder::default()
-        .manage(database)
+        // First, so a second launch hands over before anything else starts (a second desk
+        // on the same file would only compete for it).
+        .plugin(single_instance())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .setup(move |app| {
+            let log_folder = logs::init(app.path().app_log_dir().ok());
+            let database = Database::open(db_path_from_args(chosen_db.clone()));
+            app.manage(AppState::new(database, log_folder));
+            // The window is made here, after the state it calls into exists, so its first
+            // command can never arrive before the database is open.
+            let config = app
+                .config()
+                .app
+                .windows
+                .iter()
+                .find(|w| w.label == MAIN_WINDOW)
+                .cloned()
+                .ok_or("tauri.conf.json has no main window")?;
+            WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::search_customers
+            commands::app::app_status,
+            commands::app::choose_operator,
+            commands::app::load_sample_customers,
+            commands::app::open_outbox_folder,
+            commands::desk::search_customers,
+            commands::desk::customer_card,
+            commands::desk::send_code,
+            commands::desk::verify_code,
+            commands::desk::code_status,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         tracing::error!(%error, "OTP Desk could not start its window");
+        eprintln!("OTP Desk could not start its window: {error}");
         std::process::exit(1);
     }
 }
 
-/// `RUST_LOG` when set (e.g. `RUST_LOG=debug`), otherwise what an admin needs to see: our own
-/// messages and the libraries' warnings.
-fn init_logging() {
-    let mut filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,otp_desk_app=info,otp_desk_core=info"));
-    for directive in otp_desk_core::delivery::oauth::QUIET_LOG_DIRECTIVES {
-        if let Ok(d) = directive.parse() {
-            filter = filter.add_directive(d);
+/// A second launch brings the running desk to the front and then quits. On Linux the hand-
+/// over goes through the session bus; without one (a bare X session) there is nothing to hand
+/// over through, so each launch stands alone rather than failing to start.
+fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_single_instance::init(|app, _args, _cwd| {
+        tracing::info!("a second launch handed over to this window");
+        if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
         }
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    })
 }
 
 /// `--db PATH` or `--db=PATH`, as the command line tool takes it. Anything else is ignored

@@ -1,20 +1,40 @@
 // The only way from the UI into the app: every call goes through here, so every failure
 // reaches the screens in one shape, { kind, message }, whatever went wrong underneath.
 
-export async function call(command, args = {}) {
-  const tauri = window.__TAURI__;
-  if (!tauri?.core?.invoke) {
+function tauri() {
+  const api = window.__TAURI__;
+  if (!api?.core?.invoke) {
     throw {
       kind: "no_app",
       message: "This page only works inside the OTP Desk app.",
     };
   }
+  return api;
+}
+
+export async function call(command, args = {}) {
+  const api = tauri();
   try {
-    return await tauri.core.invoke(command, args);
+    return await api.core.invoke(command, args);
   } catch (error) {
     if (error && typeof error === "object" && "kind" in error && "message" in error) {
       throw error;
     }
     throw { kind: "internal", message: String(error) };
   }
+}
+
+// A line of messages from a running command (delivery progress, import progress), handed to
+// `onMessage` as they come. Passed to `call` as one of the command's arguments.
+export function channel(onMessage) {
+  const api = tauri();
+  const line = new api.core.Channel();
+  line.onmessage = (message) => {
+    try {
+      onMessage(message);
+    } catch (error) {
+      console.error("a progress message could not be shown", error);
+    }
+  };
+  return line;
 }

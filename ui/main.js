@@ -1,3 +1,3 @@
-import { mountDesk } from "./screens/desk.js";
+import { App } from "./app.js";
 
-mountDesk(document);
+new App(document).start();

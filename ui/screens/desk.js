@@ -1,51 +1,17 @@
-// The desk screen: where a clerk finds the customer standing at the counter.
+// The desk screen: where a clerk finds the customer standing at the counter, sends a code to
+// the contact on file and checks the code the customer reads out.
 //
 // Everything a customer record brings in (name, account, masked contacts) is untrusted text
 // from a CSV file or a form, so it only ever reaches the page through textContent.
 
-import { call } from "../ipc.js";
+import { call, channel } from "../ipc.js";
+import { appNow, syncWithApp } from "../clock.js";
+import { clockTime, element, minutesSeconds, plural } from "../format.js";
 
-// Long enough to skip the searches a fast typist makes redundant a few milliseconds later,
-// short enough that results still feel like they follow each key.
-const SEARCH_DELAY_MS = 60;
 // One screen of results; the clerk narrows the search rather than scrolls.
 const RESULTS_PER_SEARCH = 20;
 
-function plural(count, one, many) {
-  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
-}
-
-function showStatus(doc, status) {
-  const db = doc.getElementById("status-db");
-  const path = doc.createElement("code");
-  path.id = "status-db-path";
-  path.textContent = status.database_path;
-  db.replaceChildren("Database ", path);
-  doc.getElementById("status-customers").textContent = plural(
-    status.customers,
-    "customer",
-    "customers",
-  );
-  doc.getElementById("status-version").textContent =
-    `Version ${status.version} · schema ${status.schema_version}`;
-}
-
-function showStartupError(doc, error) {
-  if (!String(error.kind).startsWith("database")) {
-    doc.getElementById("startup-error-title").textContent = "OTP Desk could not start properly";
-  }
-  doc.getElementById("startup-error-message").textContent = error.message;
-  doc.getElementById("startup-error").hidden = false;
-  doc.getElementById("status-db").textContent = "Database unavailable";
-  doc.getElementById("status").classList.add("status-error");
-}
-
-function element(doc, tag, className, text) {
-  const node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+const CHANNEL_WORDS = { email: "email", sms: "SMS" };
 
 // A missing contact is said in words, styled apart, so it is never mistaken for a value.
 function contact(doc, masked, missing) {
@@ -75,22 +41,25 @@ function optionFor(doc, customer) {
   return option;
 }
 
+// Results follow the keys: a search starts on the key that changed the query. While one is
+// on its way, later keys only remember the newest query, which runs the moment the answer
+// arrives; so the list is never more than one answer behind and never shows a stale one.
 class Search {
-  constructor(doc) {
+  constructor(doc, onPick, onChange) {
     this.doc = doc;
+    this.onPick = onPick;
+    this.onChange = onChange;
     this.input = doc.getElementById("search");
     this.list = doc.getElementById("results-list");
     this.summary = doc.getElementById("results-summary");
     this.empty = doc.getElementById("results-empty");
     this.error = doc.getElementById("results-error");
-    this.cardEmpty = doc.getElementById("customer-empty");
-    this.card = doc.getElementById("customer-card");
 
     this.results = [];
     this.active = -1;
-    this.timer = undefined;
-    // Every search gets a number; an answer is shown only if nothing was asked after it, so
-    // a slow answer to "jo" can never replace the answer to "jo smith".
+    this.inFlight = false;
+    this.queued = null;
+    // Every query gets a number; an answer is shown only if nothing was typed after it.
     this.asked = 0;
     this.shown = 0;
   }
@@ -100,44 +69,49 @@ class Search {
     this.input.addEventListener("keydown", (event) => this.keyInBox(event));
     this.list.addEventListener("click", (event) => {
       const option = event.target.closest("[role='option']");
-      if (option) this.pick(this.results.findIndex((c) => String(c.id) === option.dataset.customerId));
-    });
-    // Esc starts over from anywhere on the desk, the card included.
-    this.doc.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && !event.defaultPrevented) {
-        event.preventDefault();
-        this.clear();
+      if (option) {
+        this.pick(this.results.findIndex((c) => String(c.id) === option.dataset.customerId));
       }
     });
   }
 
   queryChanged() {
-    clearTimeout(this.timer);
-    this.closeCard();
+    this.onChange();
     const query = this.input.value;
     const seq = ++this.asked;
     if (query.trim() === "") {
+      this.queued = null;
       this.shown = seq;
       this.showIdle();
       return;
     }
-    this.timer = setTimeout(() => this.run(seq, query), SEARCH_DELAY_MS);
+    if (this.inFlight) {
+      this.queued = { seq, query };
+      return;
+    }
+    this.run(seq, query);
   }
 
   async run(seq, query) {
+    this.inFlight = true;
     let outcome;
     try {
       outcome = { customers: await call("search_customers", { query, limit: RESULTS_PER_SEARCH }) };
     } catch (error) {
       outcome = { error };
     }
-    if (seq !== this.asked) return;
-    this.shown = seq;
-    if (outcome.error) {
-      this.showError(outcome.error);
-    } else {
-      this.showResults(query, outcome.customers);
+    this.inFlight = false;
+    if (seq === this.asked) {
+      this.shown = seq;
+      if (outcome.error) {
+        this.showError(outcome.error);
+      } else {
+        this.showResults(query, outcome.customers);
+      }
     }
+    const next = this.queued;
+    this.queued = null;
+    if (next && next.seq === this.asked) this.run(next.seq, next.query);
   }
 
   get upToDate() {
@@ -234,53 +208,421 @@ class Search {
     const customer = this.results[index];
     if (!customer) return;
     this.setActive(index);
-    const doc = this.doc;
-    doc.getElementById("card-name").textContent = customer.name;
-    doc.getElementById("card-account").textContent = customer.account_number;
-    doc
-      .getElementById("card-email")
-      .replaceChildren(contact(doc, customer.email_masked, "No email address on file"));
-    doc
-      .getElementById("card-phone")
-      .replaceChildren(contact(doc, customer.phone_masked, "No phone number on file"));
-    this.card.dataset.customerId = String(customer.id);
-    this.cardEmpty.hidden = true;
-    this.card.hidden = false;
-    // The card is where the clerk works next; moving focus there also has a screen reader
-    // read out who was picked.
-    this.card.focus();
-  }
-
-  closeCard() {
-    // A card left open while the clerk searches for someone else would sit next to results
-    // it no longer belongs to.
-    this.card.hidden = true;
-    delete this.card.dataset.customerId;
-    this.cardEmpty.hidden = false;
+    this.onPick(customer);
   }
 
   clear() {
-    clearTimeout(this.timer);
     this.asked += 1;
     this.shown = this.asked;
+    this.queued = null;
     this.input.value = "";
-    this.closeCard();
     this.showIdle();
     this.input.focus();
   }
 }
 
-export async function mountDesk(doc) {
-  const search = doc.getElementById("search");
-  // autofocus is not honoured by every webview once the page is already shown.
-  search.focus();
-  // Results arrive while typing; Enter has nowhere else to go.
-  doc.getElementById("search-form").addEventListener("submit", (event) => event.preventDefault());
-  new Search(doc).mount();
+// The card of the customer at the counter, and the code sent to them: from "send" to a
+// verdict nobody can misread.
+class Card {
+  constructor(doc, app) {
+    this.doc = doc;
+    this.app = app;
+    this.$ = (id) => doc.getElementById(id);
+    this.card = this.$("customer-card");
+    this.cardEmpty = this.$("customer-empty");
+    this.customer = null;
+    this.challenge = null;
+    this.timer = undefined;
+    this.sending = false;
+    this.checking = false;
+  }
 
-  try {
-    showStatus(doc, await call("app_status"));
-  } catch (error) {
-    showStartupError(doc, error);
+  mount() {
+    this.$("send-email").addEventListener("click", () => this.send("email"));
+    this.$("send-sms").addEventListener("click", () => this.send("sms"));
+    this.$("resend").addEventListener("click", () => this.send(this.challenge?.channel ?? "email"));
+    this.$("switch-channel").addEventListener("click", () => {
+      this.send(this.challenge?.channel === "email" ? "sms" : "email");
+    });
+    this.$("next-customer").addEventListener("click", () => this.app.startOver());
+    const input = this.$("code-input");
+    input.addEventListener("input", () => this.codeTyped());
+    this.$("verify-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.check(true);
+    });
+    input.addEventListener("paste", () => {
+      // The pasted text arrives through the input event; nothing to add but a clean slate.
+      this.$("code-error").textContent = "";
+    });
+  }
+
+  show(customer) {
+    this.reset();
+    this.customer = customer;
+    const $ = this.$;
+    $("card-name").textContent = customer.name;
+    $("card-account").textContent = customer.account_number;
+    $("card-email").replaceChildren(contact(this.doc, customer.email_masked, "No email address on file"));
+    $("card-phone").replaceChildren(contact(this.doc, customer.phone_masked, "No phone number on file"));
+    this.card.dataset.customerId = String(customer.id);
+    this.cardEmpty.hidden = true;
+    this.card.hidden = false;
+    this.refreshSendButtons();
+    // The first send button that can be used takes the focus: one more Enter sends the code.
+    const first = ["send-email", "send-sms"].map((id) => $(id)).find((b) => !b.disabled);
+    (first ?? this.card).focus();
+  }
+
+  close() {
+    this.reset();
+    this.customer = null;
+    this.card.hidden = true;
+    delete this.card.dataset.customerId;
+    this.cardEmpty.hidden = false;
+  }
+
+  reset() {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.challenge = null;
+    this.sending = false;
+    this.checking = false;
+    const $ = this.$;
+    $("challenge").hidden = true;
+    $("verdict").hidden = true;
+    $("verdict").dataset.verdict = "";
+    $("send").hidden = false;
+    $("send-error").hidden = true;
+    $("code-input").value = "";
+    $("code-input").disabled = false;
+    $("code-error").textContent = "";
+  }
+
+  // Why a channel cannot be used right now, or null when it can.
+  blocker(channelName) {
+    const c = this.customer;
+    const status = this.app.status;
+    if (!c) return "Choose a customer first.";
+    if (channelName === "email" && !c.has_email) return "No email address on file for this customer.";
+    if (channelName === "sms" && !c.has_phone) return "No phone number on file for this customer.";
+    if (channelName === "sms" && !status?.sms?.configured) {
+      return "SMS is not set up yet; an admin can add it in Settings.";
+    }
+    if (!this.app.operator) return "Choose who is at the desk first (top right).";
+    return null;
+  }
+
+  refreshSendButtons() {
+    for (const name of ["email", "sms"]) {
+      const reason = this.blocker(name);
+      const button = this.$(`send-${name}`);
+      button.disabled = reason !== null || this.sending;
+      this.$(`send-${name}-reason`).textContent = reason ?? "";
+    }
+    this.refreshResend();
+  }
+
+  async send(channelName) {
+    if (!this.customer || this.sending) return;
+    const reason = this.blocker(channelName);
+    if (reason) {
+      this.showSendError(reason);
+      return;
+    }
+    const $ = this.$;
+    this.sending = true;
+    clearInterval(this.timer);
+    this.challenge = null;
+    $("send-error").hidden = true;
+    $("verdict").hidden = true;
+    $("send").hidden = true;
+    $("challenge").hidden = false;
+    $("challenge-title").textContent = `Code on its way by ${CHANNEL_WORDS[channelName]}`;
+    $("countdown-line").hidden = true;
+    $("verify-form").hidden = true;
+    $("resend").disabled = true;
+    $("switch-channel").hidden = true;
+    this.deliveryState("sending", "Sending…", "");
+
+    const progress = channel((update) => this.progressed(update));
+    let sent;
+    try {
+      sent = await call("send_code", {
+        customerId: this.customer.id,
+        channel: channelName,
+        onProgress: progress,
+      });
+    } catch (error) {
+      this.sending = false;
+      this.sendFailed(channelName, error);
+      return;
+    }
+    this.sending = false;
+    if (!this.customer || String(this.customer.id) !== this.card.dataset.customerId) return;
+    syncWithApp(sent.now);
+    this.challenge = sent;
+    const via = sent.account_kind === "outbox"
+      ? `saved in the local outbox (${sent.account})`
+      : `via ${sent.account}`;
+    this.deliveryState("sent", "Sent", `to ${sent.sent_to} by ${CHANNEL_WORDS[sent.channel]}, ${via}.`);
+    $("challenge-title").textContent = `Code sent by ${CHANNEL_WORDS[sent.channel]}`;
+    $("countdown-line").hidden = false;
+    $("verify-form").hidden = false;
+    $("code-hint").textContent =
+      `${sent.digits} digits. Checked as soon as all digits are in; spaces and dashes are ignored.`;
+    const input = $("code-input");
+    input.value = "";
+    input.disabled = false;
+    input.setAttribute("maxlength", String(sent.digits + 8));
+    this.tick();
+    this.timer = setInterval(() => this.tick(), 250);
+    input.focus();
+  }
+
+  // Delivery news while the send is under way: tries, pauses before a retry, the result.
+  progressed(update) {
+    if (!update || this.challenge) return;
+    switch (update.state) {
+      case "sending":
+        this.deliveryState(
+          "sending",
+          update.attempt > 1 ? `Sending (try ${update.attempt})…` : "Sending…",
+          "",
+        );
+        break;
+      case "retrying":
+        this.deliveryState(
+          "retrying",
+          `Retrying in ${Math.ceil((update.retry_in_ms ?? 0) / 1000)} s`,
+          update.hint ?? "",
+        );
+        break;
+      default:
+    }
+  }
+
+  deliveryState(state, word, detail) {
+    this.$("delivery").dataset.state = state;
+    this.$("delivery-state").textContent = word;
+    this.$("delivery-detail").textContent = detail;
+  }
+
+  sendFailed(channelName, error) {
+    const $ = this.$;
+    if (error.kind === "delivery_failed") {
+      // The code was cancelled: the clerk may send again at once, or switch channel.
+      this.deliveryState("failed", "Not delivered", error.message);
+      $("countdown-line").hidden = true;
+      $("verify-form").hidden = true;
+      $("send").hidden = false;
+      this.refreshSendButtons();
+      $(`send-${channelName}`).focus();
+      return;
+    }
+    $("challenge").hidden = true;
+    $("send").hidden = false;
+    this.refreshSendButtons();
+    let message = error.message;
+    if (error.at && (error.kind === "cooldown" || error.kind === "send_cap")) {
+      message = `${message.split(";")[0]}. Another code can be sent at ${clockTime(error.at)}.`;
+    }
+    if (error.kind === "contact_locked" && error.at) {
+      message = `Too many wrong codes for this contact: locked until ${clockTime(error.at)}. Check the customer's identity another way.`;
+    }
+    this.showSendError(message);
+    $(`send-${channelName}`).focus();
+  }
+
+  showSendError(message) {
+    this.$("send-error-message").textContent = message;
+    this.$("send-error").hidden = false;
+  }
+
+  tick() {
+    const c = this.challenge;
+    if (!c) return;
+    const left = c.expires_at - appNow();
+    const $ = this.$;
+    if (left <= 0 && !this.finished) {
+      $("code-countdown").textContent = "expired";
+      $("countdown-line").dataset.state = "expired";
+      this.verdict({
+        outcome: "expired",
+        verified: false,
+      });
+      return;
+    }
+    $("countdown-line").dataset.state = left < 60_000 ? "low" : "";
+    $("code-countdown").textContent = minutesSeconds(left);
+    this.refreshResend();
+  }
+
+  get finished() {
+    return this.$("verdict").dataset.verdict !== "" && this.$("verdict").dataset.verdict !== "wrong_code";
+  }
+
+  refreshResend() {
+    const c = this.challenge;
+    const resend = this.$("resend");
+    const other = this.$("switch-channel");
+    if (!c) return;
+    const wait = c.resend_at - appNow();
+    const sameReason = this.blocker(c.channel);
+    if (sameReason) {
+      resend.disabled = true;
+      resend.textContent = "Send a new code";
+    } else if (wait > 0) {
+      resend.disabled = true;
+      resend.textContent = `Send a new code (in ${minutesSeconds(wait)})`;
+    } else {
+      resend.disabled = false;
+      resend.textContent = "Send a new code";
+    }
+    const otherName = c.channel === "email" ? "sms" : "email";
+    const otherReason = this.blocker(otherName);
+    other.hidden = otherReason !== null;
+    other.textContent = `Send by ${CHANNEL_WORDS[otherName]} instead`;
+  }
+
+  codeTyped() {
+    const input = this.$("code-input");
+    const error = this.$("code-error");
+    const raw = input.value;
+    if (/[^0-9\s-]/.test(raw)) {
+      error.textContent = "A code has only digits; check what was typed.";
+      return;
+    }
+    error.textContent = "";
+    this.check(false);
+  }
+
+  // Checks the code once every digit is in (or on Enter, whatever was typed: the app then
+  // says what is wrong with it without costing an attempt).
+  async check(explicit) {
+    const c = this.challenge;
+    if (!c || this.checking || this.finished) return;
+    const input = this.$("code-input");
+    const digits = input.value.replace(/[\s-]/g, "");
+    if (!explicit && digits.length !== c.digits) return;
+    if (!explicit && /\D/.test(digits)) return;
+    this.checking = true;
+    input.disabled = true;
+    let result;
+    try {
+      result = await call("verify_code", { challengeId: c.challenge_id, code: input.value });
+    } catch (error) {
+      this.checking = false;
+      input.disabled = false;
+      this.$("code-error").textContent = error.message;
+      input.focus();
+      return;
+    }
+    this.checking = false;
+    if (this.challenge !== c) return;
+    syncWithApp(result.now);
+    this.verdict(result);
+  }
+
+  verdict(result) {
+    const $ = this.$;
+    const box = $("verdict");
+    const word = $("verdict-word");
+    const detail = $("verdict-detail");
+    const next = $("verdict-next");
+    const input = $("code-input");
+    box.hidden = false;
+    box.dataset.verdict = result.outcome;
+    $("next-customer").hidden = false;
+
+    if (result.verified) {
+      clearInterval(this.timer);
+      word.textContent = "VERIFIED";
+      detail.textContent = `${this.customer?.name ?? "The customer"} · checked at ${clockTime(result.at)} by ${result.operator}`;
+      next.textContent = "The customer controls the contact on file. Carry on with their request.";
+      $("challenge").hidden = true;
+      $("next-customer").focus();
+      return;
+    }
+
+    word.textContent = "NOT VERIFIED";
+    switch (result.outcome) {
+      case "wrong_code": {
+        const left = result.attempts_left;
+        detail.textContent = `Wrong code. ${plural(left, "attempt", "attempts")} left.`;
+        next.textContent = "Ask the customer to read the code again, digit by digit.";
+        $("next-customer").hidden = true;
+        input.disabled = false;
+        input.value = "";
+        input.focus();
+        return;
+      }
+      case "expired":
+        detail.textContent = "The code has expired.";
+        next.textContent = "Send a new code.";
+        break;
+      case "too_many_attempts":
+        detail.textContent = "Too many wrong entries: this code no longer works.";
+        next.textContent = "Send a new code; if it happens again, check identity another way.";
+        break;
+      case "locked":
+        detail.textContent = `Too many wrong codes for this contact. Locked until ${clockTime(result.until)}.`;
+        next.textContent = "Check the customer's identity another way.";
+        break;
+      case "already_used":
+        detail.textContent = "This code was already used.";
+        next.textContent = "Send a new code.";
+        break;
+      case "no_active_code":
+        detail.textContent = "No code is waiting for this contact (a newer one may have replaced it).";
+        next.textContent = "Send a new code.";
+        break;
+      default:
+        detail.textContent = result.explanation ?? "";
+        next.textContent = "";
+    }
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.refreshResend(), 250);
+    $("verify-form").hidden = true;
+    $("countdown-line").hidden = true;
+    this.refreshResend();
+    const resend = $("resend");
+    (resend.disabled ? $("next-customer") : resend).focus();
+  }
+}
+
+export class Desk {
+  constructor(doc, app) {
+    this.doc = doc;
+    this.app = app;
+    this.card = new Card(doc, app);
+    this.search = new Search(
+      doc,
+      (customer) => this.card.show(customer),
+      () => this.card.close(),
+    );
+  }
+
+  mount() {
+    const doc = this.doc;
+    // Results arrive while typing; Enter has nowhere else to go.
+    doc.getElementById("search-form").addEventListener("submit", (event) => event.preventDefault());
+    this.search.mount();
+    this.card.mount();
+  }
+
+  // The header's operator or the app status changed: what the card may offer changes too.
+  refresh() {
+    if (this.card.customer) this.card.refreshSendButtons();
+  }
+
+  show() {
+    this.doc.getElementById("search").focus();
+  }
+
+  // Esc: the next customer steps up.
+  startOver() {
+    this.card.close();
+    this.search.clear();
   }
 }

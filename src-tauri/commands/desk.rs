@@ -1,50 +1,20 @@
-//! The commands the webview may call, one thin function each: take the arguments, call the
-//! core, hand back its answer or its error as a `ShellError`. Each one must also be listed in
-//! build.rs and allowed in capabilities/desk.json.
+//! The desk: find the customer at the counter, send a code to the contact on file, check the
+//! code the customer reads out.
 
-use otp_desk_core::contact::{mask_email, mask_phone};
+use std::str::FromStr;
+
+use otp_desk_core::clock::Millis;
+use otp_desk_core::codes::{self, ChallengeStatus, Target, Verdict};
+use otp_desk_core::contact::{mask_email, mask_phone, Channel};
 use otp_desk_core::customers::{self, search, Customer};
-use otp_desk_core::store::{self, Store};
+use otp_desk_core::delivery::{self, SendRequest};
+use otp_desk_core::settings;
 use serde::Serialize;
 use tauri::State;
 
-use crate::database::Database;
+use super::{blocking, row_id};
 use crate::error::ShellError;
-
-/// SQLite calls block; running them on the blocking pool keeps the async runtime (and with
-/// it every other command and window event) responsive while the disk works.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ShellError> + Send + 'static,
-) -> Result<T, ShellError> {
-    tauri::async_runtime::spawn_blocking(work).await?
-}
-
-#[derive(Debug, Serialize)]
-pub struct AppStatus {
-    database_path: String,
-    schema_version: usize,
-    customers: i64,
-    version: &'static str,
-}
-
-#[tauri::command]
-pub async fn app_status(database: State<'_, Database>) -> Result<AppStatus, ShellError> {
-    let store = database.store()?;
-    blocking(move || status_of(&store)).await
-}
-
-fn status_of(store: &Store) -> Result<AppStatus, ShellError> {
-    let customers = customers::count(&store.conn())?;
-    Ok(AppStatus {
-        database_path: store
-            .path()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        schema_version: store::schema_version(),
-        customers,
-        version: env!("CARGO_PKG_VERSION"),
-    })
-}
+use crate::state::AppState;
 
 /// One screen of results: the clerk refines the query rather than scrolling past this.
 pub const SEARCH_MAX_LIMIT: u32 = 50;
@@ -82,13 +52,13 @@ impl From<Customer> for CustomerCard {
 
 #[tauri::command]
 pub async fn search_customers(
-    database: State<'_, Database>,
+    state: State<'_, AppState>,
     query: String,
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> Result<Vec<CustomerCard>, ShellError> {
     let (limit, offset) = search_bounds(&query, limit, offset)?;
-    let store = database.store()?;
+    let store = state.store()?;
     blocking(move || {
         let found = customers::search(&store.conn(), &query, limit, offset)?;
         Ok(found.into_iter().map(CustomerCard::from).collect())
@@ -124,6 +94,176 @@ fn search_bounds(
         )));
     }
     Ok((limit, offset))
+}
+
+
+#[tauri::command]
+pub async fn customer_card(
+    state: State<'_, AppState>,
+    customer_id: i64,
+) -> Result<CustomerCard, ShellError> {
+    let id = row_id("customer", customer_id)?;
+    let store = state.store()?;
+    blocking(move || {
+        customers::get(&store.conn(), id)?
+            .map(CustomerCard::from)
+            .ok_or_else(|| {
+                ShellError::new(
+                    "customer_not_found",
+                    "this customer is no longer in the database; search again",
+                )
+            })
+    })
+    .await
+}
+
+fn channel_arg(channel: &str) -> Result<Channel, ShellError> {
+    Channel::from_str(channel).map_err(|e| ShellError::invalid_argument(e.to_string()))
+}
+
+/// What the desk shows once a code has left. Never the code, never the full contact.
+#[derive(Debug, Serialize)]
+pub struct SentCode {
+    challenge_id: i64,
+    channel: Channel,
+    sent_to: String,
+    account: String,
+    account_kind: String,
+    /// How many digits the code has, so the entry box knows when it is complete.
+    digits: u32,
+    attempts_left: u32,
+    expires_at: Millis,
+    resend_at: Millis,
+    /// The app's clock when the answer was made, so the page can count down without trusting
+    /// that its own clock agrees to the second.
+    now: Millis,
+}
+
+#[tauri::command]
+pub async fn send_code(
+    state: State<'_, AppState>,
+    customer_id: i64,
+    channel: String,
+) -> Result<SentCode, ShellError> {
+    let id = row_id("customer", customer_id)?;
+    let channel = channel_arg(&channel)?;
+    let operator = state.session().operator()?;
+    let store = state.store()?;
+    let setup = state.delivery();
+    let cached = state.cached_key();
+    let secrets = state.secrets();
+    blocking(move || {
+        let key = crate::state::load_key(cached, secrets, &store)?;
+        let report = delivery::send_code(
+            &store,
+            &key,
+            &setup,
+            &SendRequest {
+                customer_id: id,
+                channel,
+                operator: &operator,
+                account: None,
+            },
+        )?;
+        let (kind, policy) = {
+            let conn = store.conn();
+            let kind = delivery::accounts::get(&conn, &report.account)
+                .map(|a| a.kind.to_string())
+                .unwrap_or_default();
+            (kind, settings::load(&conn)?)
+        };
+        Ok(SentCode {
+            challenge_id: report.challenge_id,
+            channel: report.channel,
+            sent_to: report.sent_to,
+            account: report.account,
+            account_kind: kind,
+            digits: policy.code_digits,
+            attempts_left: policy.max_attempts,
+            expires_at: report.expires_at,
+            resend_at: report.resend_at,
+            now: store.clock().now_ms(),
+        })
+    })
+    .await
+}
+
+/// The verdict as the desk renders it: the closed outcome, the sentence for the clerk, and
+/// who checked it.
+#[derive(Debug, Serialize)]
+pub struct Checked {
+    #[serde(flatten)]
+    verdict: Verdict,
+    verified: bool,
+    explanation: String,
+    challenge_id: Option<i64>,
+    operator: String,
+    now: Millis,
+}
+
+/// Longer than any code with spaces or dashes between its digits; anything longer was not
+/// typed by a clerk.
+const MAX_CODE_INPUT_CHARS: usize = 64;
+
+#[tauri::command]
+pub async fn verify_code(
+    state: State<'_, AppState>,
+    challenge_id: i64,
+    code: String,
+) -> Result<Checked, ShellError> {
+    let id = row_id("code", challenge_id)?;
+    if code.chars().count() > MAX_CODE_INPUT_CHARS {
+        return Err(ShellError::new(
+            "invalid_code_input",
+            "that is far longer than a code; type the digits the customer reads out",
+        ));
+    }
+    let operator = state.session().operator()?;
+    let store = state.store()?;
+    let cached = state.cached_key();
+    let secrets = state.secrets();
+    blocking(move || {
+        let key = crate::state::load_key(cached, secrets, &store)?;
+        let result = codes::verify(
+            &mut store.conn(),
+            store.clock(),
+            &key,
+            Target::Challenge(id),
+            &code,
+            &operator,
+        )?;
+        Ok(Checked {
+            verified: result.verdict.is_verified(),
+            explanation: result.verdict.explain(),
+            verdict: result.verdict,
+            challenge_id: result.challenge_id,
+            operator,
+            now: store.clock().now_ms(),
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct CodeState {
+    #[serde(flatten)]
+    status: ChallengeStatus,
+    now: Millis,
+}
+
+#[tauri::command]
+pub async fn code_status(
+    state: State<'_, AppState>,
+    challenge_id: i64,
+) -> Result<CodeState, ShellError> {
+    let id = row_id("code", challenge_id)?;
+    let store = state.store()?;
+    blocking(move || {
+        let now = store.clock().now_ms();
+        let status = codes::status(&store.conn(), id, now)?;
+        Ok(CodeState { status, now })
+    })
+    .await
 }
 
 #[cfg(test)]

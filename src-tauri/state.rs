@@ -1,0 +1,85 @@
+//! What the shell holds for the lifetime of the window: the database, the secret store, the
+//! code-hashing key once it has been read, the delivery set-up (with its warm SMTP
+//! connections), and who is working the desk.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use otp_desk_core::codes::CodeKey;
+use otp_desk_core::delivery::Setup;
+use otp_desk_core::secrets::{self, SecretStore};
+use otp_desk_core::Store;
+
+use crate::database::Database;
+use crate::error::ShellError;
+use crate::session::Session;
+
+pub struct AppState {
+    database: Database,
+    secrets: Result<Arc<dyn SecretStore>, ShellError>,
+    /// Read from the keyring on first use, not at start: a locked keyring then costs the
+    /// clerk one clear message when sending, not a desk that refuses to open.
+    key: CachedKey,
+    delivery: Setup,
+    session: Mutex<Session>,
+    pub log_folder: Option<PathBuf>,
+}
+
+impl AppState {
+    pub fn new(database: Database, log_folder: Option<PathBuf>) -> Self {
+        let secrets: Result<Arc<dyn SecretStore>, ShellError> = secrets::from_env()
+            .map(Arc::from)
+            .map_err(ShellError::from);
+        let mut delivery = Setup::for_database(database.path());
+        if let Ok(store) = &secrets {
+            delivery = delivery.with_secrets(store.clone());
+        }
+        Self {
+            database,
+            secrets,
+            key: CachedKey::default(),
+            delivery,
+            session: Mutex::new(Session::default()),
+            log_folder,
+        }
+    }
+
+    pub fn store(&self) -> Result<Store, ShellError> {
+        self.database.store()
+    }
+
+    pub fn secrets(&self) -> Result<Arc<dyn SecretStore>, ShellError> {
+        self.secrets.clone()
+    }
+
+    pub fn delivery(&self) -> Setup {
+        self.delivery.clone()
+    }
+
+    pub fn session(&self) -> MutexGuard<'_, Session> {
+        // The session is a few plain values; a panic elsewhere cannot leave it half-written.
+        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn cached_key(&self) -> CachedKey {
+        self.key.clone()
+    }
+}
+
+pub type CachedKey = Arc<Mutex<Option<Arc<CodeKey>>>>;
+
+/// This database's code-hashing key, from the keyring (made there on first use) and then
+/// from memory. Blocking: the keyring is a D-Bus round trip, so call it from a blocking task.
+pub fn load_key(
+    cached: CachedKey,
+    secrets: Result<Arc<dyn SecretStore>, ShellError>,
+    store: &Store,
+) -> Result<Arc<CodeKey>, ShellError> {
+    let mut slot = cached.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(key) = slot.as_ref() {
+        return Ok(key.clone());
+    }
+    let key = Arc::new(CodeKey::load_or_create(&store.conn(), secrets?.as_ref())?);
+    *slot = Some(key.clone());
+    Ok(key)
+}
