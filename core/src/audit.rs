@@ -75,6 +75,15 @@ kinds! {
     CustomersImported => "customers_imported",
     SettingChanged => "setting_changed",
     BackupMade => "backup_made",
+    DatabaseRestored => "database_restored",
+    OperatorAdded => "operator_added",
+    OperatorRenamed => "operator_renamed",
+    OperatorRetired => "operator_retired",
+    OperatorReactivated => "operator_reactivated",
+    AdminPassphraseSet => "admin_passphrase_set",
+    AdminPassphraseChanged => "admin_passphrase_changed",
+    AdminUnlock => "admin_unlock",
+    AdminLocked => "admin_locked",
 }
 
 impl fmt::Display for Kind {
@@ -249,6 +258,10 @@ pub struct Filter {
     pub outcome: Option<Outcome>,
     pub channel: Option<Channel>,
     pub customer_id: Option<i64>,
+    /// Only this operator's events (the name as recorded, ignoring case).
+    pub operator: Option<String>,
+    /// Only events about this code (challenge).
+    pub code_id: Option<i64>,
     pub from: Option<Millis>,
     pub to: Option<Millis>,
     /// Matched anywhere in operator, account number, masked contact and detail.
@@ -287,6 +300,23 @@ fn where_clause(f: &Filter) -> Result<(String, Vec<Box<dyn ToSql>>), AuditError>
     }
     if let Some(id) = f.customer_id {
         clauses.push("customer_id = ?".into());
+        args.push(Box::new(id));
+    }
+    if let Some(name) = f
+        .operator
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        clauses.push("operator = ? COLLATE NOCASE".into());
+        args.push(Box::new(
+            name.chars()
+                .take(MAX_OPERATOR_CHARS + 1)
+                .collect::<String>(),
+        ));
+    }
+    if let Some(id) = f.code_id {
+        clauses.push("code_id = ?".into());
         args.push(Box::new(id));
     }
     if let Some(from) = f.from {

@@ -15,13 +15,21 @@
 //! | `secrets`   | the OS keyring (and an in-memory store for tests)                    |
 //! | `contact`   | what a valid email address or phone number is, and how it is masked  |
 //! | `clock`     | the one source of "now", so tests can move time                      |
+//! | `operators` | the people who work the desk, whose names the audit trail carries     |
+//! | `admin`     | the admin passphrase, its lock, and the unlocked admin area           |
+//! | `activity`  | the Activity screen's read-only questions about codes                 |
+//! | `dashboard` | per-day counts, delivery success per account, recent failures          |
 
+pub mod activity;
+pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod codes;
 pub mod contact;
 pub mod customers;
+pub mod dashboard;
 pub mod delivery;
+pub mod operators;
 pub mod secrets;
 pub mod settings;
 pub mod store;

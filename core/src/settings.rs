@@ -121,6 +121,15 @@ const SPECS: &[Spec] = &[
         about: "Days finished codes are kept before cleanup deletes them (the audit trail stays).",
     },
     Spec {
+        key: "admin_idle_lock_minutes",
+        kind: Kind::Number {
+            min: 1,
+            max: 60,
+            default: 5,
+        },
+        about: "Minutes without activity after which the admin area locks itself again.",
+    },
+    Spec {
         key: "default_region",
         kind: Kind::Region { default: "US" },
         about: "Country assumed for phone numbers written without a +country code.",
@@ -218,6 +227,7 @@ pub struct Settings {
     pub max_attempts: u32,
     pub resend_cooldown_seconds: u32,
     pub retention_days: u32,
+    pub admin_idle_lock_minutes: u32,
     pub default_region: String,
     pub company_name: String,
 }
@@ -234,6 +244,10 @@ impl Settings {
 
     pub fn resend_cooldown_ms(&self) -> i64 {
         i64::from(self.resend_cooldown_seconds) * 1000
+    }
+
+    pub fn admin_idle_lock_ms(&self) -> i64 {
+        i64::from(self.admin_idle_lock_minutes) * 60_000
     }
 }
 
@@ -260,6 +274,7 @@ fn from_map(stored: &HashMap<String, String>) -> Settings {
         max_attempts: num("max_attempts"),
         resend_cooldown_seconds: num("resend_cooldown_seconds"),
         retention_days: num("retention_days"),
+        admin_idle_lock_minutes: num("admin_idle_lock_minutes"),
         default_region: text("default_region"),
         company_name: text("company_name"),
     }
@@ -359,6 +374,35 @@ mod tests {
         assert_eq!(s.max_attempts, 5);
         assert_eq!(s.resend_cooldown_seconds, 60);
         assert_eq!(s.default_region, "US");
+        assert_eq!(s.admin_idle_lock_minutes, 5);
+    }
+
+    #[test]
+    fn admin_idle_lock_is_bounded() {
+        let store = store();
+        let mut conn = store.conn();
+        for bad in ["0", "61", "", "five", "1e1", "-5"] {
+            assert!(
+                set(
+                    &mut conn,
+                    store.clock(),
+                    "admin",
+                    "admin_idle_lock_minutes",
+                    bad
+                )
+                .is_err(),
+                "{bad:?}"
+            );
+        }
+        set(
+            &mut conn,
+            store.clock(),
+            "admin",
+            "admin_idle_lock_minutes",
+            "60",
+        )
+        .unwrap();
+        assert_eq!(load(&conn).unwrap().admin_idle_lock_ms(), 3_600_000);
     }
 
     #[test]

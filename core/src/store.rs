@@ -14,6 +14,10 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::clock::{Clock, SystemClock};
 
+mod restore;
+
+pub use restore::{RestoreError, RestoreReport};
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the database at {path}: {source}")]
@@ -53,6 +57,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("store/0001_initial.sql")),
     M::up(include_str!("store/0002_mail.sql")),
     M::up(include_str!("store/0003_oauth.sql")),
+    M::up(include_str!("store/0005_desk.sql")),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -202,24 +207,27 @@ impl Store {
     /// Copies the live database to `target` with SQLite's online backup, so desks can keep
     /// working while it runs. Refuses to overwrite an existing file.
     pub fn backup_to(&self, target: impl AsRef<Path>) -> Result<(), StoreError> {
-        let target = target.as_ref();
-        if target.exists() {
-            return Err(StoreError::BackupExists(target.to_path_buf()));
-        }
-        let conn = self.conn();
-        let mut dst = Connection::open(target).map_err(|e| StoreError::Backup(e.to_string()))?;
-        {
-            let backup = rusqlite::backup::Backup::new(&conn, &mut dst)
-                .map_err(|e| StoreError::Backup(e.to_string()))?;
-            backup
-                .run_to_completion(1024, Duration::from_millis(0), None)
-                .map_err(|e| StoreError::Backup(e.to_string()))?;
-        }
-        // The copy is a plain rollback-journal file: one self-contained file to carry away.
-        dst.execute_batch("PRAGMA journal_mode = DELETE;")
-            .map_err(|e| StoreError::Backup(e.to_string()))?;
-        Ok(())
+        backup_into(&self.conn(), target.as_ref())
     }
+}
+
+/// Copies `conn`'s database to a new file `target`, as one self-contained file.
+fn backup_into(conn: &Connection, target: &Path) -> Result<(), StoreError> {
+    if target.exists() {
+        return Err(StoreError::BackupExists(target.to_path_buf()));
+    }
+    let mut dst = Connection::open(target).map_err(|e| StoreError::Backup(e.to_string()))?;
+    {
+        let backup = rusqlite::backup::Backup::new(conn, &mut dst)
+            .map_err(|e| StoreError::Backup(e.to_string()))?;
+        backup
+            .run_to_completion(1024, Duration::from_millis(0), None)
+            .map_err(|e| StoreError::Backup(e.to_string()))?;
+    }
+    // The copy is a plain rollback-journal file: one self-contained file to carry away.
+    dst.execute_batch("PRAGMA journal_mode = DELETE;")
+        .map_err(|e| StoreError::Backup(e.to_string()))?;
+    Ok(())
 }
 
 /// This database file's random id, created on first use. It names the file's code-hashing

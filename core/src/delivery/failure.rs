@@ -1,11 +1,11 @@
 //! Every way a delivery can fail, classified once. Each class has one sentence that tells an
 //! admin what to do; the clerk sees "failed" plus that sentence.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a delivery failed. `is_retryable` decides whether the code's sender tries again (with
 /// backoff, while the code is still valid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureClass {
     /// Host unknown, connection refused, firewall: the server was never reached.
@@ -49,6 +49,15 @@ impl FailureClass {
             FailureClass::Timeout => "timeout",
             FailureClass::Configuration => "configuration",
         }
+    }
+
+    /// The class named by `as_str` (as stored in the delivery record), if it is one. Read
+    /// through the serde names, which are the same, so a class added later is known here too.
+    pub fn from_name(name: &str) -> Option<Self> {
+        use serde::de::IntoDeserializer;
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            name.into_deserializer();
+        Self::deserialize(de).ok()
     }
 
     /// What an admin should do about it.
@@ -101,6 +110,29 @@ mod tests {
         assert!(!FailureClass::Permanent.is_retryable());
         assert!(!FailureClass::Authentication.is_retryable());
         assert!(!FailureClass::TenantSmtpAuthDisabled.is_retryable());
+    }
+
+    #[test]
+    fn stored_names_read_back() {
+        for class in [
+            FailureClass::Network,
+            FailureClass::Tls,
+            FailureClass::Authentication,
+            FailureClass::TenantSmtpAuthDisabled,
+            FailureClass::BasicAuthRemoved,
+            FailureClass::Transient,
+            FailureClass::Permanent,
+            FailureClass::Timeout,
+            FailureClass::Configuration,
+        ] {
+            assert_eq!(FailureClass::from_name(class.as_str()), Some(class));
+            assert_eq!(
+                serde_json::to_value(class).unwrap(),
+                serde_json::json!(class.as_str())
+            );
+        }
+        assert_eq!(FailureClass::from_name("gremlins"), None);
+        assert_eq!(FailureClass::from_name(""), None);
     }
 
     #[test]
