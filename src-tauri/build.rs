@@ -2,6 +2,11 @@
 /// a command that is registered but missing here is refused at run time ("… not allowed"),
 /// which is the point: nothing reaches the shell unless the ACL names it.
 const COMMANDS: &[&str] = &[
+    "admin_status",
+    "admin_set_up",
+    "admin_unlock",
+    "admin_lock",
+    "list_operators",
     "app_status",
     "choose_operator",
     "load_sample_customers",

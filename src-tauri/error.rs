@@ -3,11 +3,15 @@
 //! before then", the moment (`at`, milliseconds since the epoch) so the desk can count down
 //! to it in local time instead of printing a UTC timestamp.
 
+use otp_desk_core::activity::ActivityError;
+use otp_desk_core::admin::AdminError;
 use otp_desk_core::audit::AuditError;
 use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
 use otp_desk_core::delivery::accounts::AccountError;
+use otp_desk_core::dashboard::DashboardError;
 use otp_desk_core::delivery::SendError;
+use otp_desk_core::operators::OperatorError;
 use otp_desk_core::secrets::SecretsError;
 use otp_desk_core::settings::SettingsError;
 use otp_desk_core::store::StoreError;
@@ -213,6 +217,70 @@ impl From<SendError> for ShellError {
             SendError::Delivery { .. } => Self::new("delivery_failed", message),
             SendError::Storage(_) => Self::new("storage", message),
         }
+    }
+}
+
+impl From<AdminError> for ShellError {
+    fn from(error: AdminError) -> Self {
+        let message = error.to_string();
+        match error {
+            AdminError::Operator(e) => e.into(),
+            AdminError::Settings(e) => e.into(),
+            AdminError::Storage(_) => Self::new("storage", message),
+            AdminError::NotSet => Self::new("admin_not_set", message),
+            AdminError::AlreadySet => Self::new("admin_already_set", message),
+            AdminError::Wrong { .. } | AdminError::Empty => {
+                Self::new("admin_wrong_passphrase", message)
+            }
+            AdminError::Locked { until } => Self::new("admin_locked_out", message).until(until),
+            AdminError::SessionLocked | AdminError::IdleLocked { .. } => {
+                Self::new("admin_locked", message)
+            }
+            AdminError::TooShort { .. }
+            | AdminError::TooLong
+            | AdminError::Blank
+            | AdminError::NotPlainText
+            | AdminError::TooEasy { .. }
+            | AdminError::Unchanged => Self::new("weak_passphrase", message),
+            AdminError::Damaged | AdminError::Hashing(_) => Self::new("admin_damaged", message),
+        }
+    }
+}
+
+impl From<OperatorError> for ShellError {
+    fn from(error: OperatorError) -> Self {
+        let message = error.to_string();
+        match error {
+            OperatorError::Name(e) => e.into(),
+            OperatorError::Duplicate(_) => Self::new("duplicate_operator", message),
+            OperatorError::NotFound(_) | OperatorError::NoSuchId(_) => {
+                Self::new("operator_not_found", message)
+            }
+            OperatorError::Retired(_) => Self::new("operator_retired", message),
+            OperatorError::Storage(_) => Self::new("storage", message),
+        }
+    }
+}
+
+impl From<ActivityError> for ShellError {
+    fn from(error: ActivityError) -> Self {
+        let kind = match &error {
+            ActivityError::UnknownState(_) | ActivityError::ReversedRange => "invalid_filter",
+            ActivityError::NotFound(_) => "code_not_found",
+            ActivityError::Storage(_) => "storage",
+            ActivityError::Export(_) => "file",
+        };
+        Self::new(kind, error.to_string())
+    }
+}
+
+impl From<DashboardError> for ShellError {
+    fn from(error: DashboardError) -> Self {
+        let kind = match &error {
+            DashboardError::Days(_) | DashboardError::RecentFailures(_) => "invalid_argument",
+            DashboardError::Storage(_) => "storage",
+        };
+        Self::new(kind, error.to_string())
     }
 }
 

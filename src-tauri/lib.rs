@@ -43,6 +43,11 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::admin::admin_status,
+            commands::admin::admin_set_up,
+            commands::admin::admin_unlock,
+            commands::admin::admin_lock,
+            commands::admin::list_operators,
             commands::app::app_status,
             commands::app::choose_operator,
             commands::app::load_sample_customers,

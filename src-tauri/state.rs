@@ -21,7 +21,7 @@ pub struct AppState {
     /// clerk one clear message when sending, not a desk that refuses to open.
     key: CachedKey,
     delivery: Setup,
-    session: Mutex<Session>,
+    session: SharedSession,
     pub log_folder: Option<PathBuf>,
 }
 
@@ -39,7 +39,7 @@ impl AppState {
             secrets,
             key: CachedKey::default(),
             delivery,
-            session: Mutex::new(Session::default()),
+            session: SharedSession::default(),
             log_folder,
         }
     }
@@ -57,8 +57,19 @@ impl AppState {
     }
 
     pub fn session(&self) -> MutexGuard<'_, Session> {
-        // The session is a few plain values; a panic elsewhere cannot leave it half-written.
-        self.session.lock().unwrap_or_else(|p| p.into_inner())
+        lock_session(&self.session)
+    }
+
+    /// Succeeds, and counts as activity, while the admin area is open: the first line of
+    /// every admin command.
+    pub fn require_admin(&self) -> Result<(), ShellError> {
+        let now = self.store()?.clock().now_ms();
+        self.session().require_admin(now).map(|_| ())
+    }
+
+    /// The session for a blocking task to take along.
+    pub fn shared_session(&self) -> SharedSession {
+        self.session.clone()
     }
 
     pub fn cached_key(&self) -> CachedKey {
@@ -67,6 +78,12 @@ impl AppState {
 }
 
 pub type CachedKey = Arc<Mutex<Option<Arc<CodeKey>>>>;
+pub type SharedSession = Arc<Mutex<Session>>;
+
+pub fn lock_session(session: &SharedSession) -> MutexGuard<'_, Session> {
+    // The session is a few plain values; a panic elsewhere cannot leave it half-written.
+    session.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// This database's code-hashing key, from the keyring (made there on first use) and then
 /// from memory. Blocking: the keyring is a D-Bus round trip, so call it from a blocking task.

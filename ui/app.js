@@ -135,6 +135,7 @@ export class App {
     this.$("admin-lock").hidden = !status.unlocked;
     this.$("setup-form").hidden = status.passphrase_set;
     this.$("setup-done").hidden = !status.passphrase_set;
+    this.showWelcome();
     const hadGate = this.shown === "gate";
     const needsGate =
       this.current && this.current !== "desk" && !status.unlocked;
@@ -244,8 +245,16 @@ export class App {
     this.$("status-version").textContent =
       `Version ${status.version} · schema ${status.schema_version}`;
     this.$("banner-outbox").hidden = !(status.mail.local_only && status.mail.kind === "outbox");
-    this.$("welcome").hidden = status.customers > 0 && status.admin_set_up;
+    this.showWelcome();
     this.desk.refresh();
+  }
+
+  // The first-start panel stays until the passphrase is chosen and there are customers.
+  showWelcome() {
+    const customers = this.status?.customers ?? 0;
+    const setUp = this.admin.passphrase_set || this.status?.admin_set_up;
+    this.$("welcome").hidden = Boolean(setUp) && customers > 0;
+    this.$("welcome-step-sample").hidden = customers > 0;
   }
 
   async refreshStatus() {
@@ -333,9 +342,10 @@ export class App {
     line.textContent = "Loading sample customers…";
     try {
       const count = await call("load_sample_customers", { count: 25 });
-      line.textContent = `${plural(count, "sample customer", "sample customers")} loaded. Try searching for “smith”.`;
+      line.textContent = "";
       await this.refreshStatus();
-      this.$("welcome").hidden = false;
+      this.$("results-empty").textContent =
+        `${plural(count, "sample customer", "sample customers")} loaded. Type a name, for example “smith”.`;
       this.$("search").focus();
     } catch (error) {
       line.textContent = error.message;

@@ -1,7 +1,8 @@
 //! The app as a whole: what the status line and the first-start banner show, who is at the
 //! desk, sample customers, and the outbox folder.
 
-use otp_desk_core::audit;
+use otp_desk_core::admin;
+use otp_desk_core::operators;
 use otp_desk_core::clock::Millis;
 use otp_desk_core::customers::{self, sample};
 use otp_desk_core::delivery::accounts::{self, AccountKind};
@@ -31,6 +32,8 @@ pub struct AppStatus {
     version: &'static str,
     mail: MailStatus,
     operator: Option<String>,
+    /// False until the first-start step (admin passphrase) is done.
+    admin_set_up: bool,
     log_folder: Option<String>,
     now: Millis,
 }
@@ -65,6 +68,7 @@ fn status_of(
             account: account.name,
         },
         operator,
+        admin_set_up: admin::is_set(&conn)?,
         log_folder,
         now: store.clock().now_ms(),
     })
@@ -72,8 +76,12 @@ fn status_of(
 
 /// The clerk says who they are; every event from now on carries the name.
 #[tauri::command]
-pub fn choose_operator(state: State<'_, AppState>, name: String) -> Result<String, ShellError> {
-    let name = audit::operator_name(&name)?;
+pub async fn choose_operator(
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<String, ShellError> {
+    let store = state.store()?;
+    let name = blocking(move || Ok(operators::check_active(&store.conn(), &name)?)).await?;
     state.session().set_operator(Some(name.clone()));
     tracing::info!(operator = %name, "operator at the desk");
     Ok(name)

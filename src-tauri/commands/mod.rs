@@ -3,6 +3,7 @@
 //! its error as a `ShellError`. Each one must also be listed in build.rs and allowed in
 //! capabilities/desk.json.
 
+pub mod admin;
 pub mod app;
 pub mod desk;
 

@@ -292,6 +292,7 @@ class Card {
     $("challenge").hidden = true;
     $("verdict").hidden = true;
     $("verdict").dataset.verdict = "";
+    $("card-facts").hidden = false;
     $("send").hidden = false;
     $("send-error").hidden = true;
     $("code-input").value = "";
@@ -337,6 +338,8 @@ class Card {
     $("send-error").hidden = true;
     $("verdict").hidden = true;
     $("send").hidden = true;
+    // While a code is out, the card is about the code: where it went, its time, the entry.
+    $("card-facts").hidden = true;
     $("challenge").hidden = false;
     $("challenge-title").textContent = `Code on its way by ${CHANNEL_WORDS[channelName]}`;
     $("countdown-line").hidden = true;
@@ -421,6 +424,7 @@ class Card {
       return;
     }
     $("challenge").hidden = true;
+    $("card-facts").hidden = false;
     $("send").hidden = false;
     this.refreshSendButtons();
     let message = error.message;
@@ -535,8 +539,10 @@ class Card {
     box.dataset.verdict = result.outcome;
     $("next-customer").hidden = false;
 
+    box.scrollIntoView({ block: "nearest" });
     if (result.verified) {
       clearInterval(this.timer);
+      $("card-facts").hidden = true;
       word.textContent = "VERIFIED";
       detail.textContent = `${this.customer?.name ?? "The customer"} · checked at ${clockTime(result.at)} by ${result.operator}`;
       next.textContent = "The customer controls the contact on file. Carry on with their request.";
@@ -583,6 +589,7 @@ class Card {
     }
     clearInterval(this.timer);
     this.timer = setInterval(() => this.refreshResend(), 250);
+    $("card-facts").hidden = true;
     $("verify-form").hidden = true;
     $("countdown-line").hidden = true;
     this.refreshResend();

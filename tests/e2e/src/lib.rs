@@ -323,3 +323,156 @@ pub fn x_window_titles() -> Option<Vec<String>> {
             .collect(),
     )
 }
+
+/// Keys go to whatever has focus, as they do from a real keyboard.
+pub async fn press(driver: &WebDriver, keys: impl Into<TypingData>) -> WebDriverResult<()> {
+    driver.action_chain().send_keys(keys).perform().await
+}
+
+pub async fn text_of(driver: &WebDriver, id: &str) -> WebDriverResult<String> {
+    driver.find(By::Id(id)).await?.text().await
+}
+
+pub async fn focused_id(driver: &WebDriver) -> WebDriverResult<Option<String>> {
+    driver.active_element().await?.id().await
+}
+
+/// Polls `check` until it gives `Some`, failing with `what` and the last state after `limit`.
+pub async fn wait_until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = WebDriverResult<Option<T>>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        match check().await {
+            Ok(Some(value)) => return value,
+            Ok(None) => {}
+            Err(error) => eprintln!("{what}: {error}"),
+        }
+        assert!(Instant::now() < deadline, "timed out after {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the element with `id` is shown and its text satisfies `want`; returns the text.
+pub async fn wait_for_text(
+    driver: &WebDriver,
+    id: &str,
+    limit: Duration,
+    want: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + limit;
+    let mut last = String::from("(not shown)");
+    loop {
+        if let Ok(element) = driver.find(By::Id(id)).await {
+            if element.is_displayed().await.unwrap_or(false) {
+                last = element.text().await.unwrap_or_default();
+                if want(&last) {
+                    return last;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for #{id}; it shows {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Types into the element with `id` as a person would: click, then keys.
+pub async fn type_into(driver: &WebDriver, id: &str, text: &str) -> WebDriverResult<()> {
+    let element = driver.find(By::Id(id)).await?;
+    element.click().await?;
+    element.send_keys(text).await
+}
+
+/// The one-time code in a message as the customer receives it: the first run of digits of
+/// the code's length in the plain text part (the HTML part carries the same code).
+pub fn code_in_message(raw: &[u8], digits: usize) -> String {
+    let message = mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("the message parses as email");
+    let text = message
+        .body_text(0)
+        .expect("the message has a plain text part")
+        .to_string();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            if run.len() == digits {
+                return run;
+            }
+            run.clear();
+        }
+    }
+    panic!("no {digits}-digit code in the message text:\n{text}");
+}
+
+/// The `.eml` files in an outbox folder, oldest first.
+pub fn outbox_messages(folder: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| std::fs::read(p).expect("an outbox file is readable"))
+        .collect()
+}
+
+/// The first-start panel: the admin passphrase (twice) and the clerk's name.
+pub async fn set_up_first_start(
+    driver: &WebDriver,
+    passphrase: &str,
+    operator: &str,
+) -> TestResult {
+    driver
+        .query(By::Id("setup-passphrase"))
+        .wait(Duration::from_secs(15), Duration::from_millis(100))
+        .and_displayed()
+        .first()
+        .await?;
+    type_into(driver, "setup-passphrase", passphrase).await?;
+    type_into(driver, "setup-confirm", passphrase).await?;
+    type_into(driver, "setup-operator", operator).await?;
+    driver.find(By::Id("setup-submit")).await?.click().await?;
+    wait_until("the set-up form to be done", Duration::from_secs(10), || async {
+        let form = driver.find(By::Id("setup-form")).await?;
+        Ok((!form.is_displayed().await?).then_some(()))
+    })
+    .await;
+    let picked = wait_until("the operator picker to show the new name", Duration::from_secs(5), || async {
+        let value = driver.find(By::Id("operator")).await?.value().await?;
+        Ok(value.filter(|v| v == operator))
+    })
+    .await;
+    assert_eq!(picked, operator);
+    Ok(())
+}
+
+/// Finds a customer by `query` and opens the card of the only match with Enter.
+pub async fn open_customer(driver: &WebDriver, query: &str, name: &str) -> TestResult {
+    let search = driver.find(By::Id("search")).await?;
+    search.click().await?;
+    search.send_keys(query).await?;
+    wait_until("exactly one result", Duration::from_secs(5), || async {
+        let count = driver
+            .find_all(By::Css("#results-list [role=option]"))
+            .await?
+            .len();
+        Ok((count == 1).then_some(()))
+    })
+    .await;
+    press(driver, Key::Enter).await?;
+    wait_for_text(driver, "card-name", Duration::from_secs(5), |t| t == name).await;
+    Ok(())
+}
