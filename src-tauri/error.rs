@@ -10,10 +10,13 @@ use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
 use otp_desk_core::delivery::accounts::AccountError;
 use otp_desk_core::dashboard::DashboardError;
+use otp_desk_core::delivery::oauth::OAuthError;
+use otp_desk_core::delivery::template::TemplateError;
 use otp_desk_core::delivery::SendError;
 use otp_desk_core::operators::OperatorError;
 use otp_desk_core::secrets::SecretsError;
 use otp_desk_core::settings::SettingsError;
+use otp_desk_core::store::RestoreError;
 use otp_desk_core::store::StoreError;
 use serde::Serialize;
 
@@ -281,6 +284,55 @@ impl From<DashboardError> for ShellError {
             DashboardError::Storage(_) => "storage",
         };
         Self::new(kind, error.to_string())
+    }
+}
+
+impl From<RestoreError> for ShellError {
+    fn from(error: RestoreError) -> Self {
+        let message = error.to_string();
+        match error {
+            RestoreError::Operator(e) => e.into(),
+            RestoreError::Sqlite(_) => Self::new("storage", message),
+            RestoreError::Open { .. }
+            | RestoreError::NotOtpDesk { .. }
+            | RestoreError::TooNew { .. }
+            | RestoreError::Damaged { .. }
+            | RestoreError::SameFile(_)
+            | RestoreError::InMemory => Self::new("invalid_backup", message),
+            RestoreError::SafetyCopy { .. }
+            | RestoreError::Busy { .. }
+            | RestoreError::OthersOpen { .. }
+            | RestoreError::Copy { .. }
+            | RestoreError::Finish { .. } => Self::new("restore_failed", message),
+        }
+    }
+}
+
+impl From<TemplateError> for ShellError {
+    fn from(error: TemplateError) -> Self {
+        let kind = match &error {
+            TemplateError::Storage(_) => "storage",
+            TemplateError::Operator(_) => "invalid_operator",
+            _ => "invalid_template",
+        };
+        Self::new(kind, error.to_string())
+    }
+}
+
+impl From<OAuthError> for ShellError {
+    fn from(error: OAuthError) -> Self {
+        let message = error.to_string();
+        match error {
+            OAuthError::Secrets(e) => e.into(),
+            OAuthError::Http(_) => Self::new("sign_in_unreachable", message),
+            OAuthError::NotConfigured(_) | OAuthError::NotSignedIn(_) => {
+                Self::new("not_signed_in", message)
+            }
+            OAuthError::Expired(_)
+            | OAuthError::Denied
+            | OAuthError::Refused { .. }
+            | OAuthError::BadAnswer(_) => Self::new("sign_in_failed", message),
+        }
     }
 }
 

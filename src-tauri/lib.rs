@@ -4,6 +4,7 @@
 mod commands;
 mod database;
 mod error;
+mod files;
 mod logs;
 mod session;
 mod state;
@@ -28,7 +29,8 @@ pub fn run() {
         .setup(move |app| {
             let log_folder = logs::init(app.path().app_log_dir().ok());
             let database = Database::open(db_path_from_args(chosen_db.clone()));
-            app.manage(AppState::new(database, log_folder));
+            let downloads = app.path().download_dir().ok();
+            app.manage(AppState::new(database, log_folder, downloads));
             // The window is made here, after the state it calls into exists, so its first
             // command can never arrive before the database is open.
             let config = app
@@ -57,6 +59,9 @@ pub fn run() {
             commands::desk::send_code,
             commands::desk::verify_code,
             commands::desk::code_status,
+            // Customers screen
+            // Activity and Dashboard screens
+            // Settings screen
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -23,10 +23,16 @@ pub struct AppState {
     delivery: Setup,
     session: SharedSession,
     pub log_folder: Option<PathBuf>,
+    /// Where exports go: the user's downloads folder, as a browser would put them.
+    downloads: Option<PathBuf>,
 }
 
 impl AppState {
-    pub fn new(database: Database, log_folder: Option<PathBuf>) -> Self {
+    pub fn new(
+        database: Database,
+        log_folder: Option<PathBuf>,
+        downloads: Option<PathBuf>,
+    ) -> Self {
         let secrets: Result<Arc<dyn SecretStore>, ShellError> = secrets::from_env()
             .map(Arc::from)
             .map_err(ShellError::from);
@@ -41,7 +47,34 @@ impl AppState {
             delivery,
             session: SharedSession::default(),
             log_folder,
+            downloads,
         }
+    }
+
+    /// The folder exports are written to: the downloads folder, else beside the database.
+    pub fn exports_folder(&self) -> Result<PathBuf, ShellError> {
+        if let Some(folder) = &self.downloads {
+            return Ok(folder.clone());
+        }
+        self.database
+            .path()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("exports"))
+            .ok_or_else(|| {
+                ShellError::new(
+                    "file",
+                    "no downloads folder was found for this user, and the database is not a file",
+                )
+            })
+    }
+
+    /// Backups made with "Backup now": a folder beside the database.
+    pub fn backups_folder(&self) -> Result<PathBuf, ShellError> {
+        self.database
+            .path()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("backups"))
+            .ok_or_else(|| ShellError::new("backup", "the database is not a file; nothing to back up"))
     }
 
     pub fn store(&self) -> Result<Store, ShellError> {

@@ -5,7 +5,11 @@
 import { call } from "./ipc.js";
 import { syncWithApp } from "./clock.js";
 import { plural } from "./format.js";
+import { ActivityScreen } from "./screens/activity.js";
+import { CustomersScreen } from "./screens/customers.js";
+import { DashboardScreen } from "./screens/dashboard.js";
 import { Desk } from "./screens/desk.js";
+import { SettingsScreen } from "./screens/settings.js";
 
 const REMEMBERED_OPERATOR = "otp-desk.operator";
 // How often an open admin screen asks whether the admin session is still unlocked (and says
@@ -24,6 +28,10 @@ export class App {
     this.current = null;
     this.desk = new Desk(doc, this);
     this.screens.set("desk", this.desk);
+    this.screens.set("customers", new CustomersScreen(doc, this));
+    this.screens.set("activity", new ActivityScreen(doc, this));
+    this.screens.set("dashboard", new DashboardScreen(doc, this));
+    this.screens.set("settings", new SettingsScreen(doc, this));
   }
 
   $(id) {

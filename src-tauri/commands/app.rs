@@ -135,12 +135,7 @@ pub async fn open_outbox_folder(state: State<'_, AppState>) -> Result<String, Sh
         std::fs::create_dir_all(&folder).map_err(|e| {
             ShellError::new("file", format!("cannot create the outbox folder {shown}: {e}"))
         })?;
-        open::that_detached(&folder).map_err(|e| {
-            ShellError::new(
-                "open_folder",
-                format!("no file manager could open the outbox folder ({e}); it is {shown}"),
-            )
-        })?;
+        crate::files::open_folder(&folder)?;
         Ok(shown)
     })
     .await

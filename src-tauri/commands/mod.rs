@@ -3,9 +3,12 @@
 //! its error as a `ShellError`. Each one must also be listed in build.rs and allowed in
 //! capabilities/desk.json.
 
+pub mod activity;
 pub mod admin;
 pub mod app;
+pub mod customers;
 pub mod desk;
+pub mod settings;
 
 use crate::error::ShellError;
 
