@@ -19,7 +19,21 @@ use crate::state::AppState;
 
 const MAIN_WINDOW: &str = "main";
 
+/// When the process started, for the "desk ready" line a start-up measurement looks for.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Logged once, when the page first asks for the app's status: by then the desk is drawn and
+/// its search box has the focus (the page focuses it before asking).
+pub(crate) fn desk_ready() {
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| {
+        let ms = STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or_default();
+        tracing::info!(ms, "desk ready");
+    });
+}
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     let chosen_db = std::env::args_os().skip(1).collect::<Vec<_>>();
     let result = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts (a second desk
@@ -132,5 +146,65 @@ mod tests {
         assert_eq!(db_path_from_args(args(&["--db"])), None);
         assert_eq!(db_path_from_args(args(&["--db="])), None);
         assert_eq!(db_path_from_args(args(&["-psn_0_12345"])), None);
+    }
+}
+
+#[cfg(test)]
+mod acl_tests {
+    //! A command must be registered, listed in build.rs and allowed in the capability, or
+    //! the page cannot call it; and the capability must allow nothing else.
+
+    fn registered() -> Vec<String> {
+        let lib = include_str!("lib.rs");
+        let start = lib
+            .find("generate_handler![")
+            .expect("lib.rs registers commands")
+            + "generate_handler![".len();
+        let end = start + lib[start..].find(']').expect("the list ends");
+        lib[start..end]
+            .split(',')
+            .map(|c| c.lines().filter(|l| !l.trim().starts_with("//")).collect::<String>())
+            .map(|c| c.trim().rsplit("::").next().unwrap_or_default().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+
+    fn listed_in_build_rs() -> Vec<String> {
+        let build = include_str!("build.rs");
+        let start = build.find("const COMMANDS").expect("build.rs lists commands");
+        let end = start + build[start..].find("];").expect("the list ends");
+        build[start..end]
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_registered_command_is_in_the_acl_and_nothing_else_is() {
+        let mut registered = registered();
+        let mut listed = listed_in_build_rs();
+        registered.sort();
+        listed.sort();
+        assert!(!registered.is_empty());
+        assert_eq!(registered, listed, "lib.rs and build.rs disagree");
+
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("capabilities/desk.json")).expect("valid JSON");
+        let mut allowed: Vec<String> = capability["permissions"]
+            .as_array()
+            .expect("a permissions list")
+            .iter()
+            .map(|p| p.as_str().expect("permission names").to_string())
+            .collect();
+        allowed.sort();
+        let mut wanted: Vec<String> = registered
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        wanted.sort();
+        assert_eq!(allowed, wanted, "the capability must allow exactly the app's commands");
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
     }
 }

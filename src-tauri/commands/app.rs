@@ -40,6 +40,7 @@ pub struct AppStatus {
 
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, ShellError> {
+    crate::desk_ready();
     let store = state.store()?;
     let operator = state.session().current_operator().map(str::to_string);
     let log_folder = state.log_folder.as_ref().map(|p| p.display().to_string());
