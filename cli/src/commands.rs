@@ -840,6 +840,7 @@ fn run_otp(cli: &Cli, cmd: &OtpCmd, out: &Printer) -> Result<u8, CliError> {
                     channel: *channel,
                     operator: &op,
                     account: via.as_deref(),
+                    progress: None,
                 },
             )?;
             out.emit(

@@ -73,6 +73,7 @@ fn send_with(desk: &Desk, setup: &Setup, customer_id: i64) -> Result<SendReport,
             channel: Channel::Email,
             operator: "Ann",
             account: None,
+            progress: None,
         },
     )
 }

@@ -11,8 +11,14 @@
 //!   token in memory.
 //! - `transport`: the transport for an account kind (`outbox`, `console`).
 //! - `attempts`: the record of every delivery attempt.
-//! - `send`: issue + render + deliver + record as one operation (`send_code`), and test mail.
+//! - `send`: issue + render + deliver + record as one operation (`send_code`), email or SMS,
+//!   and test mail.
+//! - `progress`: what the desk hears while a send runs (sending, retrying, sent, failed).
 //! - `smtp`: mail through an SMTP server (STARTTLS or implicit TLS, password or XOAUTH2).
+//! - `sms_accounts`: SMS accounts (Twilio or console; the auth token in the secret store).
+//! - `segments`: how many text messages a text takes (GSM-7 or UCS-2).
+//! - `twilio`: text messages through Twilio's Messages API (the only HTTP client for SMS).
+//! - `sms`: a text message's status after sending (`track`), and the test SMS.
 
 pub mod accounts;
 pub mod attempts;
@@ -22,12 +28,19 @@ pub mod failure;
 pub mod message;
 pub mod oauth;
 pub mod outbox;
+pub mod progress;
+pub mod segments;
 pub mod send;
+pub mod sms;
+pub mod sms_accounts;
 pub mod smtp;
 pub mod template;
 pub mod transport;
+pub mod twilio;
 
 pub use failure::{DeliveryError, FailureClass};
 pub use message::Message;
+pub use progress::Progress;
 pub use send::{send_code, send_test, SendError, SendReport, SendRequest};
-pub use transport::Setup;
+pub use sms::{send_test_sms, track, SmsState, SmsStatus};
+pub use transport::{Setup, SmsTiming};

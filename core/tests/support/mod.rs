@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod identity;
+pub mod twilio;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
