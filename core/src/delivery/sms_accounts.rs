@@ -25,6 +25,7 @@ use super::accounts::{self as mail_accounts, plain_text};
 pub const DEFAULT_API_BASE: &str = "https://api.twilio.com";
 /// Longest auth token accepted (Twilio's are 32 characters; API key secrets about as long).
 pub const MAX_TOKEN_CHARS: usize = 128;
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmsAccountError {
@@ -519,7 +520,8 @@ pub fn remove(
     Ok(account)
 }
 
-/// Checks an auth token's shape: one word of printable ASCII, as Twilio's are.
+/// Checks an auth token's shape: letters and digits only, as Twilio's auth tokens (32 hex
+/// digits) and API key secrets (32 letters and digits) are.
 fn check_token(token: &str) -> Result<(), SmsAccountError> {
     if token.is_empty() {
         return Err(SmsAccountError::Secrets(SecretsError::Empty));
@@ -529,9 +531,9 @@ fn check_token(token: &str) -> Result<(), SmsAccountError> {
             MAX_TOKEN_CHARS,
         )));
     }
-    if !token.chars().all(|c| c.is_ascii_graphic()) {
+    if token.len() < MIN_TOKEN_CHARS || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(SmsAccountError::Invalid(
-            "the auth token is one word of letters and digits (copy it from the Twilio Console); spaces, line breaks and other characters are not part of it".into(),
+            "the auth token is one word of at least 16 letters and digits (copy it from the Twilio Console); spaces, line breaks and other characters are not part of it".into(),
         ));
     }
     Ok(())
@@ -698,7 +700,15 @@ mod tests {
     #[test]
     fn tokens_are_one_word() {
         check_token("0123456789abcdef0123456789abcdef").unwrap();
-        for bad in ["", "two words", "tok\r\nen", "tök", &"t".repeat(129)] {
+        for bad in [
+            "",
+            "two words",
+            "tok\r\nen",
+            "tök",
+            "<script>alert(1)</script>",
+            "short",
+            &"t".repeat(129),
+        ] {
             assert!(check_token(bad).is_err(), "{bad:?}");
         }
     }
