@@ -24,6 +24,8 @@ const REFUSED: u8 = 4;
 const ENVIRONMENT: u8 = 5;
 /// A delivery or test mail that failed is the environment's failure (server, folder).
 pub const ENVIRONMENT_FAILED: u8 = ENVIRONMENT;
+/// A test message to a number that cannot take one: the input was wrong.
+pub const INPUT_REFUSED: u8 = INVALID_INPUT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
