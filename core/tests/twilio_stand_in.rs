@@ -77,7 +77,9 @@ fn the_stand_in_refuses_what_twilio_refuses() {
     let auth = basic(ACCOUNT_SID, AUTH_TOKEN);
     let from = FROM_NUMBER.replace('+', "%2B");
     let good = format!("To=%2B14155550132&From={from}&Body=Hi");
-    let cases: Vec<(&str, String, Option<String>, String, u16, Option<u64>)> = vec![
+    // Method, path, Authorization header, form body, the HTTP status and Twilio code expected.
+    type Case<'a> = (&'a str, String, Option<String>, String, u16, Option<u64>);
+    let cases: Vec<Case> = vec![
         (
             "PUT",
             send_path(),

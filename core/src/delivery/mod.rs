@@ -1,5 +1,5 @@
-//! How a code reaches the customer. This module alone talks to mail servers and SMS
-//! gateways; nothing else in the workspace imports a mail or HTTP library.
+//! How a code reaches the customer. This module alone talks to mail servers, SMS gateways
+//! and the sign-in service; nothing else in the workspace imports a mail or HTTP library.
 //!
 //! - `message`: what a transport sends (recipient, subject, text and HTML parts).
 //! - `failure`: every way a delivery can fail, classified once, each class with the sentence
@@ -17,7 +17,8 @@
 //! - `smtp`: mail through an SMTP server (STARTTLS or implicit TLS, password or XOAUTH2).
 //! - `sms_accounts`: SMS accounts (Twilio or console; the auth token in the secret store).
 //! - `segments`: how many text messages a text takes (GSM-7 or UCS-2).
-//! - `twilio`: text messages through Twilio's Messages API (the only HTTP client for SMS).
+//! - `http`: the one HTTP client (reqwest, rustls with ring, the OS certificate store).
+//! - `twilio`: text messages through Twilio's Messages API.
 //! - `sms`: a text message's status after sending (`track`), and the test SMS.
 
 pub mod accounts;
@@ -25,6 +26,7 @@ pub mod attempts;
 pub mod console;
 pub mod email;
 pub mod failure;
+pub mod http;
 pub mod message;
 pub mod oauth;
 pub mod outbox;

@@ -6,25 +6,23 @@
 //! - status: `GET {base}/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json`;
 //! - errors: a JSON body `{"code", "message", "more_info", "status"}`, classified once here.
 //!
-//! Over reqwest's blocking client (the callers are synchronous), with rustls on the ring
-//! provider and the OS certificate store through the platform verifier, like the SMTP side,
-//! and one total timeout per request. No redirects are followed: credentials go to the
-//! configured address only. This is the only module that imports reqwest.
+//! Over the core's one HTTP client (`http`: reqwest, rustls with ring, the OS certificate
+//! store, one total timeout per request, no redirects).
 //!
 //! No secret leaves here: the token is only in the Authorization header (which reqwest marks
 //! sensitive), every error detail is scrubbed of it, and the recipient's number is masked in
 //! what Twilio's error messages quote. Twilio's answers echo the message body (with the
 //! code), so only the fields named below are ever read from them.
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::http::{self, describe as chain, io_timed_out as is_timeout, tls_failed};
 use super::sms_accounts::SmsAccount;
 use super::{DeliveryError, FailureClass};
 use crate::contact::Channel;
@@ -36,7 +34,7 @@ const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 /// desk's sends and status polls reuse one connection pool.
 #[derive(Default)]
 pub struct Clients {
-    client: Mutex<Option<(Duration, reqwest::blocking::Client)>>,
+    client: Mutex<Option<(Duration, http::Client)>>,
 }
 
 impl fmt::Debug for Clients {
@@ -51,32 +49,14 @@ fn config_error(detail: String) -> DeliveryError {
 
 impl Clients {
     /// The client for `timeout`, built on first use.
-    pub fn get(&self, timeout: Duration) -> Result<reqwest::blocking::Client, DeliveryError> {
+    pub fn get(&self, timeout: Duration) -> Result<http::Client, DeliveryError> {
         let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((t, c)) = slot.as_ref() {
             if *t == timeout {
                 return Ok(c.clone());
             }
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls_error = |e: rustls::Error| {
-            DeliveryError::new(FailureClass::Tls, e.to_string(), &[]).on(Channel::Sms)
-        };
-        use rustls_platform_verifier::BuilderVerifierExt;
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(tls_error)?
-            .with_platform_verifier()
-            .map_err(tls_error)?
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let client = reqwest::blocking::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("otp-desk/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let client = http::client(timeout)
             .map_err(|e| config_error(format!("cannot start the SMS sender: {e}")))?;
         *slot = Some((timeout, client.clone()));
         Ok(client)
@@ -85,7 +65,7 @@ impl Clients {
 
 /// One Twilio account, ready to send.
 pub struct Twilio {
-    client: reqwest::blocking::Client,
+    client: http::Client,
     base: String,
     account_sid: String,
     token: Zeroizing<String>,
@@ -174,11 +154,7 @@ pub fn delivery_error_sentence(code: u32) -> Option<&'static str> {
 }
 
 impl Twilio {
-    pub fn new(
-        account: &SmsAccount,
-        token: Zeroizing<String>,
-        client: reqwest::blocking::Client,
-    ) -> Self {
+    pub fn new(account: &SmsAccount, token: Zeroizing<String>, client: http::Client) -> Self {
         Self {
             client,
             base: account.api_base.trim_end_matches('/').to_string(),
@@ -259,10 +235,10 @@ impl Twilio {
     /// Sends a request and reads the answer (bounded), classifying what goes wrong on the way.
     fn exchange(
         &self,
-        request: reqwest::blocking::RequestBuilder,
+        request: http::RequestBuilder,
         to: &str,
         masked_to: &str,
-    ) -> Result<(reqwest::StatusCode, Zeroizing<String>), DeliveryError> {
+    ) -> Result<(http::StatusCode, Zeroizing<String>), DeliveryError> {
         let response = request
             .send()
             .map_err(|e| self.transport_error(&e, to, masked_to))?;
@@ -304,7 +280,7 @@ impl Twilio {
         DeliveryError::new(class, detail, &[self.token.as_str()]).on(Channel::Sms)
     }
 
-    fn transport_error(&self, e: &reqwest::Error, to: &str, masked_to: &str) -> DeliveryError {
+    fn transport_error(&self, e: &http::Error, to: &str, masked_to: &str) -> DeliveryError {
         let class = if e.is_timeout() {
             FailureClass::Timeout
         } else if tls_failed(e) {
@@ -321,7 +297,7 @@ impl Twilio {
     /// An HTTP error answer: Twilio's error code decides the class where it has one.
     fn refused(
         &self,
-        status: reqwest::StatusCode,
+        status: http::StatusCode,
         answer: &str,
         to: &str,
         masked_to: &str,
@@ -356,7 +332,7 @@ impl Twilio {
     }
 }
 
-fn bad_answer(status: reqwest::StatusCode) -> DeliveryError {
+fn bad_answer(status: http::StatusCode) -> DeliveryError {
     // The answer may echo the message, so none of it is quoted.
     DeliveryError::new(
         FailureClass::Permanent,
@@ -364,48 +340,6 @@ fn bad_answer(status: reqwest::StatusCode) -> DeliveryError {
         &[],
     )
     .on(Channel::Sms)
-}
-
-/// The error and its causes on one line: reqwest's own text says only "error sending request".
-fn chain(e: &dyn StdError) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
-fn tls_failed(e: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn StdError + 'static)> = e.source();
-    while let Some(s) = source {
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
-        }
-        source = s.source();
-    }
-    false
-}
-
-fn is_timeout(e: &std::io::Error) -> bool {
-    if e.kind() == std::io::ErrorKind::TimedOut {
-        return true;
-    }
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-        .is_some_and(reqwest::Error::is_timeout)
 }
 
 #[cfg(test)]
