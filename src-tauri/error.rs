@@ -11,6 +11,7 @@ use otp_desk_core::customers::CustomerError;
 use otp_desk_core::delivery::accounts::AccountError;
 use otp_desk_core::dashboard::DashboardError;
 use otp_desk_core::delivery::oauth::OAuthError;
+use otp_desk_core::delivery::sms_accounts::SmsAccountError;
 use otp_desk_core::delivery::template::TemplateError;
 use otp_desk_core::delivery::SendError;
 use otp_desk_core::operators::OperatorError;
@@ -209,6 +210,25 @@ impl From<AccountError> for ShellError {
     }
 }
 
+impl From<SmsAccountError> for ShellError {
+    fn from(error: SmsAccountError) -> Self {
+        let message = error.to_string();
+        match error {
+            SmsAccountError::Secrets(e) => e.into(),
+            SmsAccountError::Operator(e) => e.into(),
+            SmsAccountError::Settings(e) => e.into(),
+            SmsAccountError::Name(e) => e.into(),
+            SmsAccountError::NotFound(_) => Self::new("account_not_found", message),
+            SmsAccountError::Storage(_) => Self::new("storage", message),
+            SmsAccountError::Exists(_)
+            | SmsAccountError::UnknownKind(_)
+            | SmsAccountError::Invalid(_)
+            | SmsAccountError::FromNumber(_)
+            | SmsAccountError::NoToken => Self::new("invalid_account", message),
+        }
+    }
+}
+
 impl From<SendError> for ShellError {
     fn from(error: SendError) -> Self {
         let message = error.to_string();
@@ -216,7 +236,8 @@ impl From<SendError> for ShellError {
             SendError::Code(e) => e.into(),
             SendError::Account(e) => e.into(),
             SendError::Audit(e) => e.into(),
-            SendError::SmsUnavailable => Self::new("sms_unavailable", message),
+            SendError::SmsAccount(e) => e.into(),
+            SendError::SmsNotSetUp => Self::new("sms_not_set_up", message),
             SendError::Delivery { .. } => Self::new("delivery_failed", message),
             SendError::Storage(_) => Self::new("storage", message),
         }

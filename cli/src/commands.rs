@@ -12,13 +12,14 @@ use otp_desk_core::codes::{self, CodeKey, IssueRequest, Target};
 use otp_desk_core::contact::Channel;
 use otp_desk_core::customers::{self, CustomerInput, ImportMode};
 use otp_desk_core::delivery::accounts::{self as mail_accounts, AccountInput};
+use otp_desk_core::delivery::sms_accounts::{self, SmsAccountInput, SmsAccountKind};
 use otp_desk_core::delivery::template::{self, Part};
-use otp_desk_core::delivery::{self, oauth, SendRequest, Setup};
+use otp_desk_core::delivery::{self, oauth, Progress, SendRequest, Setup, SmsState};
 use otp_desk_core::store::Connection;
 use otp_desk_core::{secrets, settings, store, Store};
 use serde_json::json;
 
-use crate::output::{CliError, Printer, ENVIRONMENT_FAILED, NOT_VERIFIED};
+use crate::output::{CliError, Printer, ENVIRONMENT_FAILED, INPUT_REFUSED, NOT_VERIFIED};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -85,6 +86,103 @@ enum Command {
         /// Where the test message goes
         #[arg(long)]
         to: String,
+    },
+    /// SMS accounts (Twilio, console) and the SMS text
+    #[command(subcommand)]
+    Sms(SmsCmd),
+    /// Send a sample text message through an SMS account and report each step with its timing
+    #[command(name = "test-sms")]
+    TestSms {
+        /// The SMS account's name (see `sms accounts list`)
+        #[arg(long)]
+        account: String,
+        /// The mobile number the test message goes to (with its country code, or as dialled
+        /// in the default_region setting)
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SmsCmd {
+    /// Add, change, list and remove SMS accounts; set the default and the auth token
+    #[command(subcommand)]
+    Accounts(SmsAccountsCmd),
+    /// Show, change, preview and reset the SMS text
+    #[command(subcommand)]
+    Template(SmsTemplateCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum SmsAccountsCmd {
+    /// Every SMS account, the default first (tokens are never shown, only whether one is set)
+    List,
+    /// Add an account: twilio or console (the first account becomes the default)
+    Add(SmsAccountArgs),
+    /// Change a Twilio account's SID, sender or API address (what is not given stays)
+    Update(SmsAccountUpdate),
+    /// Remove an account and its auth token (removing the default turns SMS off)
+    Remove { name: String },
+    /// Make an account the one codes are sent through by SMS
+    SetDefault { name: String },
+    /// Store the Twilio auth token in the keyring, read from standard input
+    SetToken {
+        name: String,
+        /// Delete the stored token instead
+        #[arg(long)]
+        delete: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct SmsAccountArgs {
+    #[arg(long)]
+    name: String,
+    /// twilio (needs --account-sid and --from or --messaging-service) or console
+    #[arg(long)]
+    kind: String,
+    /// The Twilio account SID (AC followed by 32 hex digits)
+    #[arg(long, default_value = "", hide_default_value = true)]
+    account_sid: String,
+    /// The Twilio number messages come from (E.164, e.g. +15017122661)
+    #[arg(long = "from", default_value = "", hide_default_value = true)]
+    from_number: String,
+    /// Or: the Twilio Messaging Service that picks the sender (MG followed by 32 hex digits)
+    #[arg(long, default_value = "", hide_default_value = true)]
+    messaging_service: String,
+    /// The API's base URL [default: https://api.twilio.com]; http:// only for localhost
+    #[arg(long, default_value = "", hide_default_value = true)]
+    api_base: String,
+}
+
+#[derive(Args, Debug)]
+struct SmsAccountUpdate {
+    name: String,
+    #[arg(long)]
+    account_sid: Option<String>,
+    /// Send from this number (replaces a Messaging Service)
+    #[arg(long = "from", conflicts_with = "messaging_service")]
+    from_number: Option<String>,
+    /// Send through this Messaging Service (replaces a From number)
+    #[arg(long)]
+    messaging_service: Option<String>,
+    #[arg(long)]
+    api_base: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum SmsTemplateCmd {
+    /// Print the SMS text in force, its length, and the variables it may use
+    Show,
+    /// Replace the SMS text with the contents of FILE ("-" reads stdin); checked before saving
+    Set { file: PathBuf },
+    /// Put the SMS text back to the built-in default
+    Reset,
+    /// Render the SMS text with sample values (optionally a draft not yet saved) and count
+    /// the text messages it takes
+    Preview {
+        #[arg(long, value_name = "FILE")]
+        text: Option<PathBuf>,
     },
 }
 
@@ -297,16 +395,21 @@ enum OtpCmd {
     },
     /// Show a code's state (never the code)
     Status { challenge: i64 },
-    /// Issue a code and deliver it through the default mail account (the code is never shown)
+    /// Issue a code and deliver it by email or SMS through the default account (the code is
+    /// never shown)
     Send {
         /// The customer's account number
         #[arg(long)]
         account: String,
         #[arg(long, value_parser = parse_channel)]
         channel: Channel,
-        /// Send through this mail account instead of the default
-        #[arg(long, value_name = "MAIL_ACCOUNT")]
+        /// Send through this account instead of the default (a mail account for email, an
+        /// SMS account for SMS)
+        #[arg(long, value_name = "ACCOUNT")]
         via: Option<String>,
+        /// SMS: follow the message until the phone network says delivered or not (up to 30 s)
+        #[arg(long)]
+        track: bool,
     },
 }
 
@@ -378,9 +481,13 @@ fn parse_channel(s: &str) -> Result<Channel, String> {
         .map_err(|e: otp_desk_core::contact::ContactError| e.to_string())
 }
 
+/// A part of the email template; the SMS text has commands of its own.
 fn parse_part(s: &str) -> Result<Part, String> {
-    s.parse()
-        .map_err(|e: template::TemplateError| e.to_string())
+    match s.parse() {
+        Ok(Part::Sms) => Err("the SMS text is changed with `sms template`".into()),
+        Ok(p) => Ok(p),
+        Err(e) => Err(format!("{e}").replace(", html or sms", " or html")),
+    }
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
@@ -500,6 +607,40 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Settings(cmd) => run_settings(&cli, cmd, &out),
         Command::Mail(MailCmd::Accounts(cmd)) => run_accounts(&cli, cmd, &out),
         Command::Mail(MailCmd::Template(cmd)) => run_template(&cli, cmd, &out),
+        Command::Sms(SmsCmd::Accounts(cmd)) => run_sms_accounts(&cli, cmd, &out),
+        Command::Sms(SmsCmd::Template(cmd)) => run_sms_template(&cli, cmd, &out),
+        Command::TestSms { account, to } => {
+            let store = open_store(&cli)?;
+            let op = operator(&cli)?;
+            let setup = Setup::for_database(store.path()).with_secrets(secrets::from_env()?.into());
+            let report = delivery::send_test_sms(&store, &setup, &op, account, to)?;
+            let mut text = format!("Test SMS through \"{}\":", report.account);
+            for s in &report.steps {
+                text.push_str(&format!(
+                    "\n  {} {:<8} {:>5} ms  {}",
+                    if s.ok { "ok  " } else { "FAIL" },
+                    s.step,
+                    s.duration_ms,
+                    s.detail
+                ));
+            }
+            if let Some(f) = &report.failure {
+                text.push_str(&format!(
+                    "\nThe test SMS failed ({}); the failed step says what to fix.",
+                    f.class.as_str()
+                ));
+            }
+            out.emit(&report, text);
+            let refused_number = report
+                .steps
+                .last()
+                .is_some_and(|s| s.step == "number" && !s.ok);
+            Ok(match &report.failure {
+                None => 0,
+                Some(_) if refused_number => INPUT_REFUSED,
+                Some(_) => ENVIRONMENT_FAILED,
+            })
+        }
         Command::TestMail { account, to } => {
             let store = open_store(&cli)?;
             let op = operator(&cli)?;
@@ -826,11 +967,18 @@ fn run_otp(cli: &Cli, cmd: &OtpCmd, out: &Printer) -> Result<u8, CliError> {
             account,
             channel,
             via,
+            track,
         } => {
+            if *track && *channel != Channel::Sms {
+                return Err(CliError::Usage(
+                    "--track follows a text message; it is for --channel sms".into(),
+                ));
+            }
             let op = operator(cli)?;
             let key = code_key(&store)?;
             let customer = find_customer(&store.conn(), account)?;
             let setup = Setup::for_database(store.path()).with_secrets(secrets::from_env()?.into());
+            let progress = |p: &Progress| tracing::info!("delivery: {}", describe_progress(p));
             let r = delivery::send_code(
                 &store,
                 &key,
@@ -840,21 +988,36 @@ fn run_otp(cli: &Cli, cmd: &OtpCmd, out: &Printer) -> Result<u8, CliError> {
                     channel: *channel,
                     operator: &op,
                     account: via.as_deref(),
+                    progress: Some(&progress),
                 },
             )?;
-            out.emit(
-                &r,
-                format!(
-                    "Sent to {} via {} ({}); challenge {}, valid until {}, resend from {}",
-                    r.sent_to,
-                    r.account,
-                    r.delivered_to,
-                    r.challenge_id,
-                    format_ms(r.expires_at),
-                    format_ms(r.resend_at)
-                ),
+            let mut text = format!(
+                "Sent to {} via {} ({}); challenge {}, valid until {}, resend from {}",
+                r.sent_to,
+                r.account,
+                r.delivered_to,
+                r.challenge_id,
+                format_ms(r.expires_at),
+                format_ms(r.resend_at)
             );
-            Ok(0)
+            if !*track {
+                out.emit(&r, text);
+                return Ok(0);
+            }
+            let last = delivery::track(&store, &setup, r.challenge_id, &mut |s| {
+                // The changes go to the terminal as they come; stdout keeps the one result.
+                eprintln!("sms status: {}: {}", state_name(s.state), s.message);
+            })?;
+            text.push_str(&format!(
+                "\nSMS status: {}: {}",
+                state_name(last.state),
+                last.message
+            ));
+            out.emit(&json!({ "sent": r, "sms_status": last }), text);
+            Ok(match last.state {
+                SmsState::Undelivered | SmsState::Failed => ENVIRONMENT_FAILED,
+                _ => 0,
+            })
         }
         OtpCmd::Status { challenge } => {
             let s = codes::status(&store.conn(), *challenge, store.clock().now_ms())?;
@@ -1197,29 +1360,14 @@ fn run_accounts(cli: &Cli, cmd: &AccountsCmd, out: &Printer) -> Result<u8, CliEr
                 return Ok(0);
             }
             // From stdin only: an argument would sit in the shell history and the process list.
-            let mut buf = zeroize::Zeroizing::new(Vec::new());
-            io::stdin()
-                .lock()
-                .take(secrets::MAX_SECRET_BYTES as u64 + 2)
-                .read_to_end(&mut buf)
-                .map_err(|source| CliError::File {
-                    path: "stdin".into(),
-                    source,
-                })?;
-            let text = std::str::from_utf8(&buf)
-                .map_err(|_| CliError::Usage("the password must be UTF-8 text".into()))?;
-            // One trailing line break is the Enter key, not part of the password.
-            let password = text
-                .strip_suffix('\n')
-                .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                .unwrap_or(text);
+            let password = secret_from_stdin("password")?;
             mail_accounts::set_password(
                 &conn,
                 store.clock(),
                 secrets.as_ref(),
                 &op,
                 name,
-                password,
+                &password,
             )?;
             out.emit(
                 &json!({ "password_set": true }),
@@ -1304,6 +1452,276 @@ fn run_template(cli: &Cli, cmd: &TemplateCmd, out: &Printer) -> Result<u8, CliEr
                     p.subject, p.text, p.html
                 ),
             );
+            Ok(0)
+        }
+    }
+}
+
+/// One line for a delivery's progress (logged at info level; never a code or a contact).
+fn describe_progress(p: &Progress) -> String {
+    match p {
+        Progress::Sending { attempt } => format!("sending, try {attempt}"),
+        Progress::Retrying {
+            attempt,
+            delay_ms,
+            class,
+            ..
+        } => format!(
+            "try {attempt} failed ({}), trying again in {delay_ms} ms",
+            class.as_str()
+        ),
+        Progress::Sent { attempt } => format!("sent on try {attempt}"),
+        Progress::Failed { attempt, class, .. } => {
+            format!("failed on try {attempt} ({})", class.as_str())
+        }
+    }
+}
+
+fn state_name(state: SmsState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A secret from standard input: one trailing line break is the Enter key, not part of it.
+fn secret_from_stdin(what: &str) -> Result<zeroize::Zeroizing<String>, CliError> {
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
+    io::stdin()
+        .lock()
+        .take(secrets::MAX_SECRET_BYTES as u64 + 2)
+        .read_to_end(&mut buf)
+        .map_err(|source| CliError::File {
+            path: "stdin".into(),
+            source,
+        })?;
+    let text = std::str::from_utf8(&buf)
+        .map_err(|_| CliError::Usage(format!("the {what} must be UTF-8 text")))?;
+    let secret = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(text);
+    Ok(zeroize::Zeroizing::new(secret.to_string()))
+}
+
+fn run_sms_accounts(cli: &Cli, cmd: &SmsAccountsCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    match cmd {
+        SmsAccountsCmd::List => {
+            let secrets = secrets::from_env()?;
+            let conn = store.conn();
+            let all = sms_accounts::list(&conn)?;
+            let mut rows = Vec::new();
+            let mut text = Vec::new();
+            for a in &all {
+                let token_set = a.kind == SmsAccountKind::Twilio
+                    && sms_accounts::token_is_set(&conn, secrets.as_ref(), &a.name)?;
+                text.push(format!(
+                    "{} {:<20} {:<8} {}{}",
+                    if a.is_default { "*" } else { " " },
+                    a.name,
+                    a.kind,
+                    a.destination(),
+                    match (a.kind, token_set) {
+                        (SmsAccountKind::Console, _) => String::new(),
+                        (_, true) => format!("  {} (auth token set)", a.api_base),
+                        (_, false) => format!("  {} (no auth token yet)", a.api_base),
+                    }
+                ));
+                rows.push(json!({ "account": a, "token_set": token_set }));
+            }
+            if all.is_empty() {
+                text.push(
+                    "No SMS accounts: SMS is not set up. Add one with `sms accounts add`.".into(),
+                );
+            }
+            out.emit(&rows, text.join("\n"));
+            Ok(0)
+        }
+        SmsAccountsCmd::Add(a) => {
+            let op = operator(cli)?;
+            let input = SmsAccountInput {
+                name: a.name.clone(),
+                kind: a.kind.clone(),
+                account_sid: a.account_sid.clone(),
+                from_number: a.from_number.clone(),
+                messaging_service_sid: a.messaging_service.clone(),
+                api_base: a.api_base.clone(),
+            };
+            let added = sms_accounts::add(&mut store.conn(), store.clock(), &op, &input)?;
+            let mut text = format!(
+                "Added SMS account \"{}\" ({}) → {}{}",
+                added.name,
+                added.kind,
+                added.destination(),
+                if added.is_default {
+                    "; it is the default"
+                } else {
+                    ""
+                }
+            );
+            if added.kind == SmsAccountKind::Twilio {
+                text.push_str(&format!(
+                    "\nStore its auth token with: sms accounts set-token \"{}\" (reads standard input)",
+                    added.name
+                ));
+            }
+            out.emit(&added, text);
+            Ok(0)
+        }
+        SmsAccountsCmd::Update(u) => {
+            let op = operator(cli)?;
+            let mut conn = store.conn();
+            let current = sms_accounts::get(&conn, &u.name)?;
+            let (from_number, messaging_service_sid) = match (&u.from_number, &u.messaging_service)
+            {
+                (Some(f), _) => (f.clone(), String::new()),
+                (None, Some(m)) => (String::new(), m.clone()),
+                (None, None) => (
+                    current.from_number.clone(),
+                    current.messaging_service_sid.clone(),
+                ),
+            };
+            let input = SmsAccountInput {
+                name: current.name.clone(),
+                kind: current.kind.to_string(),
+                account_sid: u.account_sid.clone().unwrap_or(current.account_sid.clone()),
+                from_number,
+                messaging_service_sid,
+                api_base: u.api_base.clone().unwrap_or(current.api_base.clone()),
+            };
+            let updated =
+                sms_accounts::update(&mut conn, store.clock(), &op, &current.name, &input)?;
+            out.emit(
+                &updated,
+                format!(
+                    "Updated SMS account \"{}\" → {}",
+                    updated.name,
+                    updated.destination()
+                ),
+            );
+            Ok(0)
+        }
+        SmsAccountsCmd::Remove { name } => {
+            let op = operator(cli)?;
+            let secrets = secrets::from_env()?;
+            let a = sms_accounts::remove(
+                &mut store.conn(),
+                store.clock(),
+                secrets.as_ref(),
+                &op,
+                name,
+            )?;
+            out.emit(
+                &json!({ "removed": a.name, "was_default": a.is_default }),
+                format!(
+                    "Removed SMS account \"{}\".{}",
+                    a.name,
+                    if a.is_default {
+                        " It was the default: SMS is off until another account is the default."
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            Ok(0)
+        }
+        SmsAccountsCmd::SetDefault { name } => {
+            let op = operator(cli)?;
+            let a = sms_accounts::set_default(&mut store.conn(), store.clock(), &op, name)?;
+            out.emit(
+                &json!({ "default": a.name }),
+                format!("Codes by SMS now go out through \"{}\".", a.name),
+            );
+            Ok(0)
+        }
+        SmsAccountsCmd::SetToken { name, delete } => {
+            let op = operator(cli)?;
+            let secrets = secrets::from_env()?;
+            let conn = store.conn();
+            if *delete {
+                sms_accounts::delete_token(&conn, store.clock(), secrets.as_ref(), &op, name)?;
+                out.emit(
+                    &json!({ "token_set": false }),
+                    format!("Auth token for \"{}\" deleted.", name.trim()),
+                );
+                return Ok(0);
+            }
+            // From stdin only: an argument would sit in the shell history and the process list.
+            let token = secret_from_stdin("auth token")?;
+            sms_accounts::set_token(&conn, store.clock(), secrets.as_ref(), &op, name, &token)?;
+            out.emit(
+                &json!({ "token_set": true }),
+                format!(
+                    "Auth token for \"{}\" stored in {}.",
+                    name.trim(),
+                    secrets.describe()
+                ),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn run_sms_template(cli: &Cli, cmd: &SmsTemplateCmd, out: &Printer) -> Result<u8, CliError> {
+    let store = open_store(cli)?;
+    let preview_text = |p: &template::SmsPreview| {
+        format!(
+            "{}\n----- {} characters, {} text message(s) ({:?}; at most {}) -----",
+            p.text, p.characters, p.segments, p.encoding, p.max_segments
+        )
+    };
+    match cmd {
+        SmsTemplateCmd::Show => {
+            let t = template::load(&store.conn())?;
+            let p = template::preview_sms(&store.conn(), None)?;
+            let vars: Vec<String> = template::VARIABLES
+                .iter()
+                .map(|(n, about)| format!("  {{{{ {n} }}}}  {about}"))
+                .collect();
+            let state = if t.customized.contains(&Part::Sms) {
+                "customized"
+            } else {
+                "default"
+            };
+            out.emit(
+                &json!({ "sms": t.sms, "customized": state == "customized", "preview": p }),
+                format!(
+                    "----- sms ({state}) -----\n{}\n----- with sample values -----\n{}\n----- variables -----\n{}",
+                    t.sms,
+                    preview_text(&p),
+                    vars.join("\n")
+                ),
+            );
+            Ok(0)
+        }
+        SmsTemplateCmd::Set { file } => {
+            let op = operator(cli)?;
+            let body = read_input(file, template::MAX_SMS_CHARS as u64 * 4)?;
+            template::save(&mut store.conn(), store.clock(), &op, Part::Sms, &body)?;
+            let p = template::preview_sms(&store.conn(), None)?;
+            out.emit(
+                &json!({ "saved": true, "preview": p }),
+                format!("The SMS text is saved:\n{}", preview_text(&p)),
+            );
+            Ok(0)
+        }
+        SmsTemplateCmd::Reset => {
+            let op = operator(cli)?;
+            template::reset(&mut store.conn(), store.clock(), &op, Part::Sms)?;
+            out.emit(
+                &json!({ "reset": true }),
+                "The SMS text is back to the default.",
+            );
+            Ok(0)
+        }
+        SmsTemplateCmd::Preview { text } => {
+            let draft = match text {
+                Some(f) => Some(read_input(f, template::MAX_SMS_CHARS as u64 * 4)?),
+                None => None,
+            };
+            let p = template::preview_sms(&store.conn(), draft.as_deref())?;
+            out.emit(&p, preview_text(&p));
             Ok(0)
         }
     }

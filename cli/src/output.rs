@@ -8,6 +8,8 @@ use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
 use otp_desk_core::delivery::accounts::AccountError;
 use otp_desk_core::delivery::oauth::OAuthError;
+use otp_desk_core::delivery::sms::TrackError;
+use otp_desk_core::delivery::sms_accounts::SmsAccountError;
 use otp_desk_core::delivery::template::TemplateError;
 use otp_desk_core::delivery::SendError;
 use otp_desk_core::secrets::SecretsError;
@@ -22,6 +24,8 @@ const REFUSED: u8 = 4;
 const ENVIRONMENT: u8 = 5;
 /// A delivery or test mail that failed is the environment's failure (server, folder).
 pub const ENVIRONMENT_FAILED: u8 = ENVIRONMENT;
+/// A test message to a number that cannot take one: the input was wrong.
+pub const INPUT_REFUSED: u8 = INVALID_INPUT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -54,6 +58,10 @@ pub enum CliError {
     Send(#[from] SendError),
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    #[error(transparent)]
+    SmsAccount(#[from] SmsAccountError),
+    #[error(transparent)]
+    Track(#[from] TrackError),
 }
 
 impl CliError {
@@ -74,11 +82,15 @@ impl CliError {
             CliError::Send(e) => match e {
                 SendError::Code(e) => CliError::code_exit(e),
                 SendError::Account(e) => account_code(e),
-                SendError::SmsUnavailable => REFUSED,
+                SendError::SmsNotSetUp => REFUSED,
+                SendError::SmsAccount(e) => sms_account_code(e),
                 SendError::Delivery { .. } | SendError::Storage(_) => ENVIRONMENT,
                 SendError::Audit(_) => ENVIRONMENT,
             },
             CliError::Codes(e) => Self::code_exit(e),
+            CliError::SmsAccount(e) => sms_account_code(e),
+            CliError::Track(TrackError::NotSent(_)) => REFUSED,
+            CliError::Track(TrackError::Storage(_)) => ENVIRONMENT,
             CliError::OAuth(e) => match e {
                 OAuthError::Http(_) | OAuthError::BadAnswer(_) | OAuthError::Secrets(_) => {
                     ENVIRONMENT
@@ -119,6 +131,19 @@ fn account_code(e: &AccountError) -> u8 {
             SecretsError::Empty | SecretsError::TooLong(_) | SecretsError::BadName(_),
         ) => INVALID_INPUT,
         AccountError::Secrets(_) | AccountError::Storage(_) => ENVIRONMENT,
+        _ => INVALID_INPUT,
+    }
+}
+
+fn sms_account_code(e: &SmsAccountError) -> u8 {
+    match e {
+        SmsAccountError::NotFound(_) => REFUSED,
+        SmsAccountError::Secrets(
+            SecretsError::Empty | SecretsError::TooLong(_) | SecretsError::BadName(_),
+        ) => INVALID_INPUT,
+        SmsAccountError::Secrets(_)
+        | SmsAccountError::Storage(_)
+        | SmsAccountError::Settings(_) => ENVIRONMENT,
         _ => INVALID_INPUT,
     }
 }

@@ -5,8 +5,7 @@
 
 mod common;
 
-#[path = "../../core/tests/support/mod.rs"]
-mod support;
+use otp_desk_test_servers as support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

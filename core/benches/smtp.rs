@@ -90,6 +90,7 @@ fn issue_and_send(bencher: Bencher) {
                 channel: Channel::Email,
                 operator: "bench",
                 account: None,
+                progress: None,
             },
         )
         .unwrap();

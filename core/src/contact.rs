@@ -179,6 +179,22 @@ pub fn sms_destination(input: &str, region: Region) -> Result<String, ContactErr
     }
 }
 
+/// A number a message can be sent from (an SMS account's sender): any valid number, in E.164.
+pub fn sender_number(input: &str, region: Region) -> Result<String, ContactError> {
+    let phone = parse_phone(input, region)?;
+    let invalid = || ContactError::InvalidPhone {
+        number: shorten(input.trim()),
+        region: region.as_ref().to_string(),
+    };
+    let e164 = phone.e164.ok_or_else(invalid)?;
+    let parsed = phonenumber::parse(Some(region), &e164).map_err(|_| invalid())?;
+    if phonenumber::is_valid(&parsed) {
+        Ok(e164)
+    } else {
+        Err(invalid())
+    }
+}
+
 /// What the code policy counts by (cooldowns, send caps, failures, locks): one key per real
 /// mailbox or number. Email addresses are case-folded whole: RFC 5321 allows a case-sensitive
 /// local part, but no mail service in use treats Jo@ and jo@ as two people, and counting them

@@ -294,15 +294,18 @@ fn recent_failures(
         .query_map(params![from, to, limit], |r| {
             let class: Option<String> = r.get(4)?;
             let code_id: Option<i64> = r.get(6)?;
+            let channel: String = r.get(1)?;
+            // The same class means another server on each channel (a mail server, Twilio).
+            let on = channel.parse().unwrap_or(crate::contact::Channel::Email);
             Ok(RecentFailure {
                 at: r.get(0)?,
-                channel: r.get(1)?,
+                channel,
                 account: r.get(2)?,
                 recipient: r.get(3)?,
                 hint: class
                     .as_deref()
                     .and_then(FailureClass::from_name)
-                    .map(FailureClass::hint),
+                    .map(|c| c.hint_for(on)),
                 failure_class: class,
                 reply: r.get(5)?,
                 challenge_id: code_id,

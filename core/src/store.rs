@@ -57,6 +57,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("store/0001_initial.sql")),
     M::up(include_str!("store/0002_mail.sql")),
     M::up(include_str!("store/0003_oauth.sql")),
+    M::up(include_str!("store/0004_sms.sql")),
     M::up(include_str!("store/0005_desk.sql")),
 ];
 

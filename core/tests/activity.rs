@@ -37,6 +37,7 @@ impl Office {
                 channel: Channel::Email,
                 operator: "Ann",
                 account,
+                progress: None,
             },
         )
         .map_err(|e| e.to_string())

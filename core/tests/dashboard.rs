@@ -35,6 +35,7 @@ fn send(desk: &Desk, customer: i64, account: Option<&str>) -> Option<SendReport>
             channel: Channel::Email,
             operator: "Ann",
             account,
+            progress: None,
         },
     )
     .ok()

@@ -91,6 +91,7 @@ fn send(desk: &Desk, setup: &Setup, customer: i64) -> Result<i64, SendError> {
             channel: Channel::Email,
             operator: "Ann",
             account: None,
+            progress: None,
         },
     )
     .map(|r| r.challenge_id)

@@ -29,6 +29,7 @@ fn send(desk: &Desk, customer: i64) -> Result<otp_desk_core::delivery::SendRepor
             channel: Channel::Email,
             operator: "Ann",
             account: None,
+            progress: None,
         },
     )
 }
@@ -288,6 +289,7 @@ fn console_account_prints_the_message_marked_as_development_only() {
             channel: Channel::Email,
             operator: "Ann",
             account: None,
+            progress: None,
         },
     )
     .unwrap();
@@ -300,7 +302,7 @@ fn console_account_prints_the_message_marked_as_development_only() {
 }
 
 #[test]
-fn sms_and_unknown_accounts_issue_no_code() {
+fn sms_without_an_sms_account_and_unknown_accounts_issue_no_code() {
     let desk = Desk::new();
     let jo = desk.customer(
         "WB-7",
@@ -317,10 +319,12 @@ fn sms_and_unknown_accounts_issue_no_code() {
             channel: Channel::Sms,
             operator: "Ann",
             account: None,
+            progress: None,
         },
     )
     .unwrap_err();
-    assert!(matches!(err, SendError::SmsUnavailable));
+    assert!(matches!(err, SendError::SmsNotSetUp), "{err:?}");
+    assert!(err.to_string().contains("SMS is not set up"), "{err}");
     let err = send_code(
         &desk.store,
         &desk.key,
@@ -330,6 +334,7 @@ fn sms_and_unknown_accounts_issue_no_code() {
             channel: Channel::Email,
             operator: "Ann",
             account: Some("nope'; --"),
+            progress: None,
         },
     )
     .unwrap_err();

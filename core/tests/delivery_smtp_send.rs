@@ -73,6 +73,7 @@ fn send_with(desk: &Desk, setup: &Setup, customer_id: i64) -> Result<SendReport,
             channel: Channel::Email,
             operator: "Ann",
             account: None,
+            progress: None,
         },
     )
 }
@@ -287,6 +288,58 @@ fn a_busy_server_gets_another_try_and_each_try_is_recorded() {
         .unwrap()
         .verdict
         .is_verified());
+}
+
+#[test]
+fn the_desk_hears_each_try_and_the_pause_between_them() {
+    use otp_desk_core::delivery::Progress;
+    let server = SmtpServer::start("starttls", "transient-451");
+    let desk = Desk::new();
+    let secrets = office_server(&desk, &server, PASSWORD);
+    let jo = desk.customer("WB-7", "Jo Smith", Some("jo.smith@example.com"), None);
+    let setup = Setup {
+        retry_delays: vec![std::time::Duration::from_millis(10)],
+        ..Setup::for_database(Some(&desk.path)).with_secrets(secrets)
+    };
+    let heard = std::sync::Mutex::new(Vec::new());
+    let observer = |p: &Progress| heard.lock().unwrap().push(p.clone());
+    send_code(
+        &desk.store,
+        &desk.key,
+        &setup,
+        &SendRequest {
+            customer_id: jo,
+            channel: Channel::Email,
+            operator: "Ann",
+            account: None,
+            progress: Some(&observer),
+        },
+    )
+    .unwrap();
+    let heard = heard.into_inner().unwrap();
+    assert_eq!(
+        heard,
+        [
+            Progress::Sending { attempt: 1 },
+            Progress::Retrying {
+                attempt: 1,
+                delay_ms: 10,
+                class: FailureClass::Transient,
+                hint: FailureClass::Transient.hint(),
+            },
+            Progress::Sending { attempt: 2 },
+            Progress::Sent { attempt: 2 },
+        ]
+    );
+    // What the window receives: no code, no address.
+    let code = code_in(&server.messages()[0]);
+    for p in &heard {
+        let json = serde_json::to_string(p).unwrap();
+        assert!(
+            !json.contains(&code) && !json.contains("jo.smith"),
+            "{json}"
+        );
+    }
 }
 
 #[test]

@@ -84,3 +84,63 @@ fn a_template_damaged_by_hand_falls_back_to_the_default() {
     assert_eq!(t.html, template::DEFAULT_HTML);
     assert!(t.customized.is_empty());
 }
+
+#[test]
+fn admin_edits_the_sms_text_and_previews_its_length() {
+    use otp_desk_core::delivery::segments::Encoding;
+    let desk = Desk::new();
+    let p = template::preview_sms(&desk.store.conn(), None).unwrap();
+    assert_eq!(
+        p.text,
+        "123456 is your OTP Desk verification code. It expires in 5 minutes."
+    );
+    assert_eq!(
+        (p.segments, p.encoding, p.max_segments),
+        (1, Encoding::Gsm7, 3)
+    );
+
+    let draft = "{{ company_name }}: {{ code }} (valid {{ minutes_valid }} min) ✓";
+    let p = template::preview_sms(&desk.store.conn(), Some(draft)).unwrap();
+    assert_eq!(
+        p.encoding,
+        Encoding::Ucs2,
+        "the check mark is outside GSM-7"
+    );
+    template::save(
+        &mut desk.store.conn(),
+        desk.store.clock(),
+        "admin",
+        Part::Sms,
+        draft,
+    )
+    .unwrap();
+    let t = template::load(&desk.store.conn()).unwrap();
+    assert_eq!(
+        (t.sms.as_str(), t.customized.as_slice()),
+        (draft, &[Part::Sms][..])
+    );
+
+    // The office's real name counts: a long one can push a text over three messages.
+    let long_name = "A".repeat(100);
+    otp_desk_core::settings::set(
+        &mut desk.store.conn(),
+        desk.store.clock(),
+        "admin",
+        "company_name",
+        &long_name,
+    )
+    .unwrap();
+    let err = template::save(&mut desk.store.conn(), desk.store.clock(), "admin", Part::Sms, "{{ company_name }} {{ company_name }} {{ company_name }} {{ company_name }} {{ company_name }} {{ code }}").unwrap_err();
+    assert!(matches!(err, TemplateError::SmsTooLong { .. }), "{err}");
+    template::reset(
+        &mut desk.store.conn(),
+        desk.store.clock(),
+        "admin",
+        Part::Sms,
+    )
+    .unwrap();
+    assert!(template::load(&desk.store.conn())
+        .unwrap()
+        .customized
+        .is_empty());
+}

@@ -6,6 +6,7 @@ use otp_desk_core::operators;
 use otp_desk_core::clock::Millis;
 use otp_desk_core::customers::{self, sample};
 use otp_desk_core::delivery::accounts::{self, AccountKind};
+use otp_desk_core::delivery::sms_accounts;
 use otp_desk_core::store::{self, Store};
 use serde::Serialize;
 use tauri::State;
@@ -24,6 +25,14 @@ pub struct MailStatus {
     local_only: bool,
 }
 
+/// Whether codes can go by SMS, and if not, the reason the desk shows next to the button.
+#[derive(Debug, Serialize)]
+pub struct SmsStatusLine {
+    configured: bool,
+    account: Option<String>,
+    reason: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AppStatus {
     database_path: String,
@@ -31,6 +40,7 @@ pub struct AppStatus {
     customers: i64,
     version: &'static str,
     mail: MailStatus,
+    sms: SmsStatusLine,
     operator: Option<String>,
     /// False until the first-start step (admin passphrase) is done.
     admin_set_up: bool,
@@ -44,7 +54,28 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, ShellEr
     let store = state.store()?;
     let operator = state.session().current_operator().map(str::to_string);
     let log_folder = state.log_folder.as_ref().map(|p| p.display().to_string());
-    blocking(move || status_of(&store, operator, log_folder)).await
+    let secrets = state.secrets();
+    blocking(move || {
+        let mut status = status_of(&store, operator, log_folder)?;
+        // No keyring means no Twilio token either: the reason says so.
+        status.sms = match secrets {
+            Ok(secrets) => {
+                let a = sms_accounts::availability(&store.conn(), secrets.as_ref())?;
+                SmsStatusLine {
+                    configured: a.available,
+                    account: a.account,
+                    reason: a.reason,
+                }
+            }
+            Err(error) => SmsStatusLine {
+                configured: false,
+                account: None,
+                reason: Some(error.message),
+            },
+        };
+        Ok(status)
+    })
+    .await
 }
 
 fn status_of(
@@ -67,6 +98,11 @@ fn status_of(
             local_only: matches!(account.kind, AccountKind::Outbox | AccountKind::Console),
             kind: account.kind,
             account: account.name,
+        },
+        sms: SmsStatusLine {
+            configured: false,
+            account: None,
+            reason: None,
         },
         operator,
         admin_set_up: admin::is_set(&conn)?,

@@ -7,9 +7,10 @@ use otp_desk_core::clock::Millis;
 use otp_desk_core::codes::{self, ChallengeStatus, Target, Verdict};
 use otp_desk_core::contact::{mask_email, mask_phone, Channel};
 use otp_desk_core::customers::{self, search, Customer};
-use otp_desk_core::delivery::{self, SendRequest};
+use otp_desk_core::delivery::{self, Progress, SendRequest, SmsStatus};
 use otp_desk_core::settings;
 use serde::Serialize;
+use tauri::ipc::Channel as Updates;
 use tauri::State;
 
 use super::{blocking, row_id};
@@ -134,9 +135,20 @@ pub struct SentCode {
     attempts_left: u32,
     expires_at: Millis,
     resend_at: Millis,
+    /// SMS: what Twilio said when it took the message; later news comes as updates.
+    sms_status: Option<SmsStatus>,
     /// The app's clock when the answer was made, so the page can count down without trusting
     /// that its own clock agrees to the second.
     now: Millis,
+}
+
+/// News about a code on its way, as it happens: each try and pause while sending, then,
+/// for an SMS, what Twilio says about the message until it is delivered or has failed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "update", rename_all = "snake_case")]
+pub enum DeliveryUpdate {
+    Delivery(Progress),
+    Sms(SmsStatus),
 }
 
 #[tauri::command]
@@ -144,6 +156,7 @@ pub async fn send_code(
     state: State<'_, AppState>,
     customer_id: i64,
     channel: String,
+    on_progress: Updates<DeliveryUpdate>,
 ) -> Result<SentCode, ShellError> {
     let id = row_id("customer", customer_id)?;
     let channel = channel_arg(&channel)?;
@@ -152,40 +165,70 @@ pub async fn send_code(
     let setup = state.delivery();
     let cached = state.cached_key();
     let secrets = state.secrets();
-    blocking(move || {
-        let key = crate::state::load_key(cached, secrets, &store)?;
-        let report = delivery::send_code(
-            &store,
-            &key,
-            &setup,
-            &SendRequest {
-                customer_id: id,
-                channel,
-                operator: &operator,
-                account: None,
-            },
-        )?;
-        let (kind, policy) = {
-            let conn = store.conn();
-            let kind = delivery::accounts::get(&conn, &report.account)
-                .map(|a| a.kind.to_string())
-                .unwrap_or_default();
-            (kind, settings::load(&conn)?)
-        };
-        Ok(SentCode {
-            challenge_id: report.challenge_id,
-            channel: report.channel,
-            sent_to: report.sent_to,
-            account: report.account,
-            account_kind: kind,
-            digits: policy.code_digits,
-            attempts_left: policy.max_attempts,
-            expires_at: report.expires_at,
-            resend_at: report.resend_at,
-            now: store.clock().now_ms(),
+    let updates = on_progress.clone();
+    let sent = {
+        let store = store.clone();
+        let setup = setup.clone();
+        blocking(move || {
+            let key = crate::state::load_key(cached, secrets, &store)?;
+            let tell = |p: &Progress| {
+                // A window that went away cannot be told; the send goes on regardless.
+                let _ = updates.send(DeliveryUpdate::Delivery(p.clone()));
+            };
+            let report = delivery::send_code(
+                &store,
+                &key,
+                &setup,
+                &SendRequest {
+                    customer_id: id,
+                    channel,
+                    operator: &operator,
+                    account: None,
+                    progress: Some(&tell),
+                },
+            )?;
+            let (kind, policy) = {
+                let conn = store.conn();
+                let kind = match channel {
+                    Channel::Email => delivery::accounts::get(&conn, &report.account)
+                        .map(|a| a.kind.to_string())
+                        .unwrap_or_default(),
+                    Channel::Sms => delivery::sms_accounts::get(&conn, &report.account)
+                        .map(|a| a.kind.to_string())
+                        .unwrap_or_default(),
+                };
+                (kind, settings::load(&conn)?)
+            };
+            Ok(SentCode {
+                challenge_id: report.challenge_id,
+                channel: report.channel,
+                sent_to: report.sent_to,
+                account: report.account,
+                account_kind: kind,
+                digits: policy.code_digits,
+                attempts_left: policy.max_attempts,
+                expires_at: report.expires_at,
+                resend_at: report.resend_at,
+                sms_status: report.sms_status,
+                now: store.clock().now_ms(),
+            })
         })
-    })
-    .await
+        .await?
+    };
+    if sent.channel == Channel::Sms && sent.account_kind == "twilio" {
+        // Twilio took the message; whether it reaches the phone is told later. The clerk can
+        // type the code meanwhile, so this follows on its own and reports through the line.
+        let challenge = sent.challenge_id;
+        tauri::async_runtime::spawn_blocking(move || {
+            let mut tell = |s: &SmsStatus| {
+                let _ = on_progress.send(DeliveryUpdate::Sms(s.clone()));
+            };
+            if let Err(error) = delivery::track(&store, &setup, challenge, &mut tell) {
+                tracing::warn!(%error, challenge, "the SMS status could not be followed");
+            }
+        });
+    }
+    Ok(sent)
 }
 
 /// The verdict as the desk renders it: the closed outcome, the sentence for the clerk, and

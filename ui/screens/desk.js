@@ -308,7 +308,7 @@ class Card {
     if (channelName === "email" && !c.has_email) return "No email address on file for this customer.";
     if (channelName === "sms" && !c.has_phone) return "No phone number on file for this customer.";
     if (channelName === "sms" && !status?.sms?.configured) {
-      return "SMS is not set up yet; an admin can add it in Settings.";
+      return status?.sms?.reason ?? "SMS is not set up yet; an admin can add it in Settings.";
     }
     if (!this.app.operator) return "Choose who is at the desk first (top right).";
     return null;
@@ -369,6 +369,7 @@ class Card {
       ? `saved in the local outbox (${sent.account})`
       : `via ${sent.account}`;
     this.deliveryState("sent", "Sent", `to ${sent.sent_to} by ${CHANNEL_WORDS[sent.channel]}, ${via}.`);
+    if (sent.sms_status) this.smsStatus(sent.sms_status);
     $("challenge-title").textContent = `Code sent by ${CHANNEL_WORDS[sent.channel]}`;
     $("countdown-line").hidden = false;
     $("verify-form").hidden = false;
@@ -383,8 +384,15 @@ class Card {
     input.focus();
   }
 
-  // Delivery news while the send is under way: tries, pauses before a retry, the result.
-  progressed(update) {
+  // Delivery news: each try and pause while the send is under way, then, for an SMS, what
+  // Twilio says about the message until it is delivered (or is not).
+  progressed(message) {
+    if (!message) return;
+    if (message.kind === "sms") {
+      this.smsStatus(message.update);
+      return;
+    }
+    const update = message.update;
     if (!update || this.challenge) return;
     switch (update.state) {
       case "sending":
@@ -397,12 +405,29 @@ class Card {
       case "retrying":
         this.deliveryState(
           "retrying",
-          `Retrying in ${Math.ceil((update.retry_in_ms ?? 0) / 1000)} s`,
+          `Retrying in ${Math.ceil((update.delay_ms ?? 0) / 1000)} s`,
           update.hint ?? "",
         );
         break;
       default:
     }
+  }
+
+  smsStatus(status) {
+    const c = this.challenge;
+    if (!status || !c || c.channel !== "sms") return;
+    const words = {
+      queued: ["sent", "Sent, queued at Twilio"],
+      sending: ["sent", "Sent, on its way to the phone"],
+      sent: ["sent", "Sent to the phone network"],
+      delivered: ["sent", "Delivered to the phone"],
+      undelivered: ["failed", "Not delivered"],
+      failed: ["failed", "Not delivered"],
+      unconfirmed: ["sent", "Sent (delivery not confirmed)"],
+    };
+    const [tone, word] = words[status.state] ?? ["sent", "Sent"];
+    this.deliveryState(tone, word, `to ${c.sent_to} by SMS via ${c.account}. ${status.message ?? ""}`.trim());
+    this.$("delivery").dataset.sms = status.state;
   }
 
   deliveryState(state, word, detail) {

@@ -227,7 +227,7 @@ pub struct AccountInput {
     pub oauth_authority: String,
 }
 
-fn plain_text(s: &str) -> bool {
+pub(crate) fn plain_text(s: &str) -> bool {
     !s.chars()
         .any(|c| c.is_control() || contact::is_bidi_control(c))
 }
@@ -342,25 +342,30 @@ fn check_client_id(client_id: &str) -> Result<String, AccountError> {
 /// Tokens travel to the authority, so it must be HTTPS; plain HTTP only to this computer
 /// (the tests' stand-in server).
 fn check_authority(authority: &str) -> Result<String, AccountError> {
-    let a = authority.trim().trim_end_matches('/');
+    let a = authority.trim();
     if a.is_empty() {
         return Ok(DEFAULT_AUTHORITY.to_string());
     }
-    let bad = || {
+    base_url(a).ok_or_else(|| {
         AccountError::Invalid(format!(
             "the authority \"{}\" must be an https:// URL such as {DEFAULT_AUTHORITY} (http:// only for localhost)",
             contact::shorten(authority)
         ))
-    };
-    let (scheme, rest) = a.split_once("://").ok_or_else(bad)?;
+    })
+}
+
+/// The base URL of an HTTP service that credentials travel to (an identity platform, an SMS
+/// API): `https://host[:port][/path]`, or `http://` to this computer only; returned with
+/// scheme and host lower-cased and no trailing slash. `None` when it is not such a URL.
+pub(crate) fn base_url(url: &str) -> Option<String> {
+    let a = url.trim().trim_end_matches('/');
+    let (scheme, rest) = a.split_once("://")?;
     let authority_part = rest.split('/').next().unwrap_or("");
     let path = &rest[authority_part.len()..];
     // A port follows the last colon, unless that colon is inside a bracketed IPv6 address.
     let host = match authority_part.rsplit_once(':') {
         Some((h, port)) if !h.contains(':') || h.ends_with(']') => {
-            if port.parse::<u16>().is_err() {
-                return Err(bad());
-            }
+            port.parse::<u16>().ok()?;
             h
         }
         _ => authority_part,
@@ -374,16 +379,14 @@ fn check_authority(authority: &str) -> Result<String, AccountError> {
         "http" => is_localhost(host),
         _ => false,
     };
-    if a.len() <= 512 && path_ok && host_ok && scheme_ok {
-        Ok(format!(
+    (a.len() <= 512 && path_ok && host_ok && scheme_ok).then(|| {
+        format!(
             "{}://{}{}",
             scheme.to_ascii_lowercase(),
             authority_part.to_ascii_lowercase(),
             path
-        ))
-    } else {
-        Err(bad())
-    }
+        )
+    })
 }
 
 fn check_oauth(

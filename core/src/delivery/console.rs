@@ -36,7 +36,7 @@ impl Console {
     }
 
     pub fn deliver(&self, from: &Mailbox, msg: &Message) -> Result<(), DeliveryError> {
-        let text = format!(
+        self.write(format!(
             "\n===== OTP Desk console mail (development only: nothing was sent) =====\n\
              From: {from}\nTo: {}\nSubject: {}\n\n{}\n----- HTML part ({} bytes) -----\n{}\n\
              ===== end of console mail =====\n",
@@ -45,7 +45,25 @@ impl Console {
             msg.text.as_str(),
             msg.html.len(),
             msg.html.as_str()
-        );
+        ))
+    }
+
+    /// Writes a text message as an SMS account named `account` would send it.
+    pub fn deliver_sms(&self, account: &str, msg: &Message) -> Result<(), DeliveryError> {
+        let segments = super::segments::count(&msg.text);
+        self.write(format!(
+            "\n===== OTP Desk console SMS (development only: nothing was sent) =====\n\
+             Account: {account}\nTo: {}\nLength: {} characters, {} segment(s)\n\n{}\n\
+             ===== end of console SMS =====\n",
+            msg.to,
+            segments.characters,
+            segments.segments,
+            msg.text.as_str()
+        ))
+        .map_err(|e| e.on(crate::contact::Channel::Sms))
+    }
+
+    fn write(&self, text: String) -> Result<(), DeliveryError> {
         let text = zeroize::Zeroizing::new(text);
         let fail = |e: std::io::Error| {
             DeliveryError::new(

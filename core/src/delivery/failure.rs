@@ -1,7 +1,10 @@
 //! Every way a delivery can fail, classified once. Each class has one sentence that tells an
-//! admin what to do; the clerk sees "failed" plus that sentence.
+//! admin what to do; the clerk sees "failed" plus that sentence. The sentence depends on the
+//! channel where the same class means a different server (a mail server, Twilio).
 
 use serde::{Deserialize, Serialize};
+
+use crate::contact::Channel;
 
 /// Why a delivery failed. `is_retryable` decides whether the code's sender tries again (with
 /// backoff, while the code is still valid).
@@ -27,15 +30,48 @@ pub enum FailureClass {
     Timeout,
     /// The account itself is unusable as configured (bad host, missing password, …).
     Configuration,
+    /// SMS: the number is not a valid phone number (Twilio 21211).
+    InvalidNumber,
+    /// SMS: the number cannot receive text messages, e.g. a landline (Twilio 21614).
+    NotMobile,
+    /// SMS: the customer replied STOP to the office's number (Twilio 21610).
+    Unsubscribed,
+    /// SMS: a Twilio trial account may only text numbers verified in its console (21608).
+    TrialAccount,
+    /// SMS: Twilio asked to slow down (HTTP 429, Twilio 20429).
+    RateLimited,
+    /// SMS: Twilio took the message but the phone network did not deliver it.
+    Undelivered,
 }
 
 impl FailureClass {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            FailureClass::Transient | FailureClass::Timeout | FailureClass::Network
+            FailureClass::Transient
+                | FailureClass::Timeout
+                | FailureClass::Network
+                | FailureClass::RateLimited
         )
     }
+
+    pub const ALL: [FailureClass; 15] = [
+        FailureClass::Network,
+        FailureClass::Tls,
+        FailureClass::Authentication,
+        FailureClass::TenantSmtpAuthDisabled,
+        FailureClass::BasicAuthRemoved,
+        FailureClass::Transient,
+        FailureClass::Permanent,
+        FailureClass::Timeout,
+        FailureClass::Configuration,
+        FailureClass::InvalidNumber,
+        FailureClass::NotMobile,
+        FailureClass::Unsubscribed,
+        FailureClass::TrialAccount,
+        FailureClass::RateLimited,
+        FailureClass::Undelivered,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +84,12 @@ impl FailureClass {
             FailureClass::Permanent => "permanent",
             FailureClass::Timeout => "timeout",
             FailureClass::Configuration => "configuration",
+            FailureClass::InvalidNumber => "invalid_number",
+            FailureClass::NotMobile => "not_mobile",
+            FailureClass::Unsubscribed => "unsubscribed",
+            FailureClass::TrialAccount => "trial_account",
+            FailureClass::RateLimited => "rate_limited",
+            FailureClass::Undelivered => "undelivered",
         }
     }
 
@@ -60,8 +102,18 @@ impl FailureClass {
         Self::deserialize(de).ok()
     }
 
-    /// What an admin should do about it.
+    /// What an admin should do about a failed email.
     pub fn hint(self) -> &'static str {
+        self.hint_for(Channel::Email)
+    }
+
+    /// What an admin should do about it, for a delivery on `channel`.
+    pub fn hint_for(self, channel: Channel) -> &'static str {
+        if channel == Channel::Sms {
+            if let Some(h) = self.sms_hint() {
+                return h;
+            }
+        }
         match self {
             FailureClass::Network => "The mail server could not be reached. Check the host name and port, and that this computer is online and no firewall blocks the port.",
             FailureClass::Tls => "The secure connection failed. Use STARTTLS with port 587 or implicit TLS with port 465; if the office server has its own certificate authority, add its certificate to the account.",
@@ -72,17 +124,38 @@ impl FailureClass {
             FailureClass::Permanent => "The mail server refused the message. Check the recipient address and the account's sending permissions; the server's reply is in the delivery record.",
             FailureClass::Timeout => "The mail server did not answer in time. Check the network, or try again in a minute.",
             FailureClass::Configuration => "This account is not set up completely. Open it in Settings and fill in what is missing.",
+            FailureClass::InvalidNumber => "Twilio says this is not a valid phone number. Check the number on the customer's record, with its country code.",
+            FailureClass::NotMobile => "Twilio says this number cannot receive text messages (a landline, or a number without SMS). Send the code by email, or update the customer's mobile number.",
+            FailureClass::Unsubscribed => "The customer has replied STOP to the office's SMS number and gets no texts from it until they text START to it. Send the code by email instead.",
+            FailureClass::TrialAccount => "The Twilio account is a trial account, which can only text numbers verified in the Twilio Console. Verify this number there, or upgrade the Twilio account.",
+            FailureClass::RateLimited => "Twilio asked OTP Desk to slow down (too many requests). OTP Desk retries while the code is valid; if it keeps happening, check the Twilio account's limits.",
+            FailureClass::Undelivered => "Twilio accepted the message but the phone network did not deliver it (phone off or out of coverage, number not in service, or the carrier filtered it). The delivery record has the reason; try again later or send the code by email.",
         }
+    }
+
+    /// The sentences that differ when the server is Twilio rather than a mail server.
+    fn sms_hint(self) -> Option<&'static str> {
+        Some(match self {
+            FailureClass::Network => "Twilio could not be reached. Check that this computer is online and that no firewall or proxy blocks HTTPS (port 443) to the account's API address.",
+            FailureClass::Tls => "The secure connection to Twilio failed: the certificate was not trusted. Check the computer's date and time, and the account's API address.",
+            FailureClass::Authentication => "Twilio refused the account SID or auth token (error 20003). Copy both from the Twilio Console and store the token again with `otp-desk-cli sms accounts set-token`.",
+            FailureClass::Transient => "Twilio had a temporary problem or the connection dropped. OTP Desk retries while the code is valid; if it keeps happening, check status.twilio.com.",
+            FailureClass::Permanent => "Twilio refused the message. The delivery record has Twilio's error code and reason.",
+            FailureClass::Timeout => "Twilio did not answer in time. Check the network, or try again in a minute.",
+            _ => return None,
+        })
     }
 }
 
 /// A failed delivery: its class and what the server or library said, with any secret
 /// scrubbed out before it was stored here.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("{} ({detail})", .class.hint())]
+#[error("{} ({detail})", .class.hint_for(*.channel))]
 pub struct DeliveryError {
     pub class: FailureClass,
     pub detail: String,
+    /// Which kind of delivery failed; it picks the sentence for the class.
+    pub channel: Channel,
 }
 
 impl DeliveryError {
@@ -95,7 +168,22 @@ impl DeliveryError {
         }
         // Enough for a server's full reply line or a folder path; not a whole transcript.
         let detail = crate::contact::shorten_to(&detail, 300);
-        Self { class, detail }
+        Self {
+            class,
+            detail,
+            channel: Channel::Email,
+        }
+    }
+
+    /// The same error, for a delivery on `channel`.
+    pub fn on(mut self, channel: Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    /// What an admin should do about it.
+    pub fn hint(&self) -> &'static str {
+        self.class.hint_for(self.channel)
     }
 }
 
@@ -110,21 +198,51 @@ mod tests {
         assert!(!FailureClass::Permanent.is_retryable());
         assert!(!FailureClass::Authentication.is_retryable());
         assert!(!FailureClass::TenantSmtpAuthDisabled.is_retryable());
+        assert!(FailureClass::RateLimited.is_retryable());
+        for refused in [
+            FailureClass::InvalidNumber,
+            FailureClass::NotMobile,
+            FailureClass::Unsubscribed,
+            FailureClass::TrialAccount,
+            FailureClass::Undelivered,
+        ] {
+            assert!(!refused.is_retryable(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn every_class_has_a_name_and_a_sentence_for_each_channel() {
+        let mut names = std::collections::HashSet::new();
+        for class in FailureClass::ALL {
+            assert!(names.insert(class.as_str()), "{class:?}");
+            for channel in [Channel::Email, Channel::Sms] {
+                let hint = class.hint_for(channel);
+                assert!(hint.ends_with('.'), "{class:?} {channel}: {hint}");
+            }
+        }
+        // An SMS failure never talks about a mail server, nor a mail failure about Twilio.
+        for class in FailureClass::ALL {
+            assert!(
+                !class.hint_for(Channel::Sms).contains("mail server"),
+                "{class:?}"
+            );
+        }
+        for class in [
+            FailureClass::Network,
+            FailureClass::Authentication,
+            FailureClass::Timeout,
+        ] {
+            assert!(
+                !class.hint_for(Channel::Email).contains("Twilio"),
+                "{class:?}"
+            );
+            assert!(class.hint_for(Channel::Sms).contains("Twilio"), "{class:?}");
+        }
     }
 
     #[test]
     fn stored_names_read_back() {
-        for class in [
-            FailureClass::Network,
-            FailureClass::Tls,
-            FailureClass::Authentication,
-            FailureClass::TenantSmtpAuthDisabled,
-            FailureClass::BasicAuthRemoved,
-            FailureClass::Transient,
-            FailureClass::Permanent,
-            FailureClass::Timeout,
-            FailureClass::Configuration,
-        ] {
+        for class in FailureClass::ALL {
             assert_eq!(FailureClass::from_name(class.as_str()), Some(class));
             assert_eq!(
                 serde_json::to_value(class).unwrap(),

@@ -1,6 +1,8 @@
-//! Issuing a code and sending it, as one operation: issue, render, hand to the account's
-//! transport, record the attempt and the audit event; if delivery fails, cancel the code so
-//! the clerk can retry at once. Also the admin's test mail.
+//! Issuing a code and sending it, as one operation, by email or SMS: issue, render, hand to
+//! the account's transport, record the attempt and the audit event; if delivery fails,
+//! cancel the code so the clerk can retry at once. Both channels share the retry rules, the
+//! records and the progress reports; only the account, the words and the transport differ.
+//! Also the admin's test mail.
 
 use std::time::Instant;
 
@@ -16,8 +18,11 @@ use crate::settings;
 use crate::Store;
 
 use super::accounts::{self, AccountError, MailAccount};
+use super::progress::{Observer, Progress};
+use super::sms::SmsStatus;
+use super::sms_accounts::{self, SmsAccount, SmsAccountError};
 use super::template::{self, TemplateError, Vars};
-use super::transport::{Setup, Transport};
+use super::transport::{Setup, SmsTransport, Transport};
 use super::{attempts, email, DeliveryError, FailureClass, Message};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +31,10 @@ pub enum SendError {
     Code(#[from] CodeError),
     #[error(transparent)]
     Account(#[from] AccountError),
-    #[error("SMS delivery is not set up in this version; send the code by email")]
-    SmsUnavailable,
+    #[error(transparent)]
+    SmsAccount(#[from] SmsAccountError),
+    #[error("SMS is not set up: no SMS account is the default. An admin adds one in Settings or with `otp-desk-cli sms accounts add`; until then, send the code by email")]
+    SmsNotSetUp,
     /// The code was issued and then cancelled: the clerk may send again at once.
     #[error("the code could not be delivered and was cancelled; you can send again now. {error}")]
     Delivery {
@@ -45,8 +52,11 @@ pub struct SendRequest<'a> {
     pub customer_id: i64,
     pub channel: Channel,
     pub operator: &'a str,
-    /// The mail account to use; `None` for the default.
+    /// The account to use: a mail account for email, an SMS account for SMS; `None` for the
+    /// channel's default.
     pub account: Option<&'a str>,
+    /// Hears each try, each pause before another, and the outcome, as they happen.
+    pub progress: Option<Observer<'a>>,
 }
 
 /// What the clerk sees after a send. Never the code.
@@ -61,14 +71,17 @@ pub struct SendReport {
     pub expires_at: Millis,
     pub resend_at: Millis,
     pub duration_ms: u64,
+    /// SMS: what the provider said when it took the message (usually `queued`). Follow it
+    /// with `delivery::sms::track`.
+    pub sms_status: Option<SmsStatus>,
 }
 
-fn elapsed_ms(start: Instant) -> u64 {
+pub(super) fn elapsed_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The name of a message in the outbox: when, and for which challenge.
-fn stamp(now: Millis, challenge: Option<i64>) -> String {
+pub(super) fn stamp(now: Millis, challenge: Option<i64>) -> String {
     let when = format_ms(now).replace([':', '-'], "");
     match challenge {
         Some(id) => format!("{when}-code-{id}"),
@@ -84,20 +97,99 @@ fn account_for(store: &Store, name: Option<&str>) -> Result<MailAccount, Account
     }
 }
 
-/// Issues a code for a customer and delivers it through a mail account (the default unless
-/// the request names one).
+/// The account a code goes out through.
+enum Route {
+    Mail(MailAccount),
+    Sms(SmsAccount),
+}
+
+impl Route {
+    fn resolve(store: &Store, channel: Channel, name: Option<&str>) -> Result<Self, SendError> {
+        Ok(match channel {
+            Channel::Email => Route::Mail(account_for(store, name)?),
+            Channel::Sms => {
+                let conn = store.conn();
+                Route::Sms(match name {
+                    Some(n) => sms_accounts::get(&conn, n)?,
+                    None => sms_accounts::default_account(&conn)?.ok_or(SendError::SmsNotSetUp)?,
+                })
+            }
+        })
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Route::Mail(a) => &a.name,
+            Route::Sms(a) => &a.name,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Route::Mail(a) => a.kind.as_str(),
+            Route::Sms(a) => a.kind.as_str(),
+        }
+    }
+}
+
+/// Everything a try needs: the transport and the rendered message.
+enum Prepared {
+    Mail {
+        transport: Transport,
+        from: Mailbox,
+        msg: Message,
+        stamp: String,
+    },
+    Sms {
+        transport: SmsTransport,
+        msg: Message,
+    },
+}
+
+/// A message handed over, as the record keeps it.
+struct Handed {
+    place: String,
+    reply: String,
+    provider_id: String,
+    provider_status: String,
+}
+
+impl Prepared {
+    fn send(&self) -> Result<Handed, DeliveryError> {
+        match self {
+            Prepared::Mail {
+                transport,
+                from,
+                msg,
+                stamp,
+            } => transport.send(from, msg, stamp).map(|d| Handed {
+                place: d.place,
+                reply: d.reply,
+                provider_id: String::new(),
+                provider_status: String::new(),
+            }),
+            Prepared::Sms { transport, msg } => transport.send(msg).map(|d| Handed {
+                place: d.place,
+                reply: d.reply,
+                provider_id: d.provider_id,
+                provider_status: d.status,
+            }),
+        }
+    }
+}
+
+/// Issues a code for a customer and delivers it by email or SMS through the channel's
+/// default account (or the one the request names).
 pub fn send_code(
     store: &Store,
     key: &CodeKey,
     setup: &Setup,
     req: &SendRequest<'_>,
 ) -> Result<SendReport, SendError> {
-    if req.channel == Channel::Sms {
-        return Err(SendError::SmsUnavailable);
-    }
     let operator = audit::operator_name(req.operator).map_err(CodeError::from)?;
-    // The account is read before the code exists: a missing account costs no code.
-    let account = account_for(store, req.account)?;
+    // The account is read before the code exists: a missing account costs no code. The
+    // number is checked (valid, mobile-capable) by `issue`, so a landline costs no request.
+    let route = Route::resolve(store, req.channel, req.account)?;
     let issued = codes::issue(
         &mut store.conn(),
         store.clock(),
@@ -110,19 +202,31 @@ pub fn send_code(
             revealed: false,
         },
     )?;
+    let tell = |p: Progress| {
+        if let Some(observer) = req.progress {
+            observer(&p);
+        }
+    };
     let start = Instant::now();
-    let prepared = prepare(store, setup, &account, req.customer_id, &issued);
-    let mut tries = 0;
+    let prepared =
+        prepare(store, setup, &route, req.customer_id, &issued).map_err(|e| e.on(issued.channel));
+    let mut tries: u32 = 0;
     let (outcome, mut recorded) = loop {
+        tries += 1;
+        tell(Progress::Sending { attempt: tries });
         let t = Instant::now();
         let outcome = match &prepared {
-            Ok((transport, from, msg, stamp)) => transport.send(from, msg, stamp),
+            Ok(p) => p.send(),
             Err(e) => Err(e.clone()),
         };
-        tries += 1;
-        let (failure, reply) = match &outcome {
-            Ok(d) => (None, d.reply.clone()),
-            Err(e) => (Some(e.class), e.detail.clone()),
+        let (failure, reply, provider_id, provider_status) = match &outcome {
+            Ok(d) => (
+                None,
+                d.reply.as_str(),
+                d.provider_id.as_str(),
+                d.provider_status.as_str(),
+            ),
+            Err(e) => (Some(e.class), e.detail.as_str(), "", ""),
         };
         // Every try is a delivery record of its own: the admin sees "451, then sent".
         let recorded = attempts::record(
@@ -131,11 +235,13 @@ pub fn send_code(
             &attempts::Attempt {
                 code_id: Some(issued.challenge_id),
                 channel: issued.channel,
-                account: &account.name,
+                account: route.name(),
                 masked_recipient: &issued.masked_destination,
                 failure,
-                reply: &reply,
+                reply,
                 duration_ms: elapsed_ms(t),
+                provider_id,
+                provider_status,
             },
         )
         .map(|_| ())
@@ -143,22 +249,41 @@ pub fn send_code(
         // A server that asks to try again later gets another try, after a pause, while the
         // code would still reach the customer with time to read it out.
         let retry = match &outcome {
-            Err(e) if e.class.is_retryable() => {
-                setup.retry_delays.get(tries - 1).copied().filter(|d| {
+            Err(e) if e.class.is_retryable() => setup
+                .retry_delays
+                .get(tries as usize - 1)
+                .copied()
+                .filter(|d| {
                     let after =
                         store.clock().now_ms() + i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
                     after + MIN_TIME_LEFT_MS < issued.expires_at
                 })
-            }
+                .map(|d| (d, e)),
             _ => None,
         };
         match retry {
-            Some(delay) if recorded.is_ok() => std::thread::sleep(delay),
+            Some((delay, e)) if recorded.is_ok() => {
+                tell(Progress::Retrying {
+                    attempt: tries,
+                    delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    class: e.class,
+                    hint: e.hint(),
+                });
+                std::thread::sleep(delay);
+            }
             _ => break (outcome, recorded),
         }
     };
     let duration_ms = elapsed_ms(start);
     let failure = outcome.as_ref().err().map(|e| e.class);
+    tell(match &outcome {
+        Ok(_) => Progress::Sent { attempt: tries },
+        Err(e) => Progress::Failed {
+            attempt: tries,
+            class: e.class,
+            hint: e.hint(),
+        },
+    });
 
     let audited = (|| -> Result<(), SendError> {
         let mut conn = store.conn();
@@ -174,8 +299,8 @@ pub fn send_code(
         .detail(match failure {
             None => format!(
                 "via {} ({}) in {duration_ms} ms{}",
-                account.name,
-                account.kind,
+                route.name(),
+                route.kind(),
                 if tries > 1 {
                     format!(", after {tries} tries")
                 } else {
@@ -184,8 +309,8 @@ pub fn send_code(
             ),
             Some(class) => format!(
                 "via {} ({}) failed: {}",
-                account.name,
-                account.kind,
+                route.name(),
+                route.kind(),
                 class.as_str()
             ),
         });
@@ -203,15 +328,20 @@ pub fn send_code(
     match outcome {
         Ok(d) => {
             recorded?;
+            let sms_status = match &route {
+                Route::Mail(_) => None,
+                Route::Sms(a) => Some(SmsStatus::on_hand_over(a, &d.provider_status)),
+            };
             Ok(SendReport {
                 challenge_id: issued.challenge_id,
                 channel: issued.channel,
                 sent_to: issued.masked_destination.clone(),
-                account: account.name,
+                account: route.name().to_string(),
                 delivered_to: d.place,
                 expires_at: issued.expires_at,
                 resend_at: issued.resend_at,
                 duration_ms,
+                sms_status,
             })
         }
         Err(error) => {
@@ -228,24 +358,21 @@ pub fn send_code(
             recorded?;
             Err(SendError::Delivery {
                 challenge_id: Some(issued.challenge_id),
-                account: account.name,
+                account: route.name().to_string(),
                 error,
             })
         }
     }
 }
 
-fn render_error(e: TemplateError) -> DeliveryError {
+pub(super) fn render_error(e: TemplateError) -> DeliveryError {
     DeliveryError::new(FailureClass::Configuration, e.to_string(), &[])
 }
-
-/// Everything a try needs: the transport, the sender, the rendered message and its stamp.
-type Prepared = (Transport, Mailbox, Message, String);
 
 fn prepare(
     store: &Store,
     setup: &Setup,
-    account: &MailAccount,
+    route: &Route,
     customer_id: i64,
     issued: &codes::Issued,
 ) -> Result<Prepared, DeliveryError> {
@@ -265,34 +392,52 @@ fn prepare(
     let minutes_valid = u32::try_from((left_ms + 59_999) / 60_000)
         .unwrap_or(s.code_lifetime_minutes)
         .max(1);
-    let rendered = template::render(
-        &templates,
-        &Vars {
-            company_name: &s.company_name,
-            customer_name: &customer_name,
-            code: &issued.code,
-            minutes_valid,
-        },
-    )
-    .map_err(render_error)?;
-    let msg = Message {
-        to: issued.destination.clone(),
-        masked_to: issued.masked_destination.clone(),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
+    let vars = Vars {
+        company_name: &s.company_name,
+        customer_name: &customer_name,
+        code: &issued.code,
+        minutes_valid,
     };
-    let from = email::sender(account, &s.company_name)?;
-    let transport = Transport::for_account(account, setup)?;
-    let stamp = stamp(store.clock().now_ms(), Some(issued.challenge_id));
-    Ok((transport, from, msg, stamp))
+    match route {
+        Route::Mail(account) => {
+            let rendered = template::render(&templates, &vars).map_err(render_error)?;
+            let msg = Message {
+                to: issued.destination.clone(),
+                masked_to: issued.masked_destination.clone(),
+                subject: rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+            };
+            let from = email::sender(account, &s.company_name)?;
+            let transport = Transport::for_account(account, setup)?;
+            let stamp = stamp(store.clock().now_ms(), Some(issued.challenge_id));
+            Ok(Prepared::Mail {
+                transport,
+                from,
+                msg,
+                stamp,
+            })
+        }
+        Route::Sms(account) => {
+            let text = template::render_sms(&templates, &vars).map_err(render_error)?;
+            let msg = Message {
+                to: issued.destination.clone(),
+                masked_to: issued.masked_destination.clone(),
+                subject: String::new(),
+                text,
+                html: Zeroizing::new(String::new()),
+            };
+            let transport = SmsTransport::for_account(account, setup)?;
+            Ok(Prepared::Sms { transport, msg })
+        }
+    }
 }
 
 /// A retry is only worth it if the customer would still have this long to read the code out.
 const MIN_TIME_LEFT_MS: i64 = 60_000;
 
 /// The audit outcome of a delivery.
-fn sent_or_failed(failed: bool) -> audit::Outcome {
+pub(super) fn sent_or_failed(failed: bool) -> audit::Outcome {
     if failed {
         audit::Outcome::Failed
     } else {
@@ -442,6 +587,8 @@ pub fn send_test(
                 .map(|e| e.detail.as_str())
                 .unwrap_or("test mail delivered"),
             duration_ms: elapsed_ms(total),
+            provider_id: "",
+            provider_status: "",
         },
     )?;
     audit::record(

@@ -1,8 +1,11 @@
-//! Where a message gets its words: the subject, text and HTML templates, their built-in
-//! defaults, the admin's edits (stored in SQLite), validation, rendering and preview.
+//! Where a message gets its words: the email's subject, text and HTML templates and the SMS
+//! text, their built-in defaults, the admin's edits (stored in SQLite), validation, rendering
+//! and preview.
 //!
 //! Templates are Jinja (minijinja). The HTML part is rendered with HTML auto-escaping, so a
-//! customer named `<script>` arrives as text; the text part and the subject are plain text.
+//! customer named `<script>` arrives as text; the text part, the subject and the SMS are
+//! plain text. An SMS must stay short: its sample rendering may take at most
+//! `MAX_SMS_SEGMENTS` messages on the network (`segments`).
 //! A template may use only the four variables in `VARIABLES`; anything else (another
 //! variable, a function such as `range`, an include) is refused when it is saved.
 
@@ -13,6 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::segments::{self, Encoding, Segments};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
 use crate::contact;
@@ -29,6 +33,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 10_000;
 pub const MAX_HTML_CHARS: usize = 50_000;
+pub const MAX_SMS_CHARS: usize = 1_000;
+/// An SMS whose sample rendering needs more network messages than this is refused: each is
+/// billed, and a long text hides the code.
+pub const MAX_SMS_SEGMENTS: usize = 3;
 
 /// Rendering work allowed per template: plenty for any real message, too little for a loop
 /// that would stall the desk.
@@ -36,7 +44,7 @@ const RENDER_FUEL: u64 = 20_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error("unknown template part \"{0}\" (use subject, text or html)")]
+    #[error("unknown template part \"{0}\" (use subject, text, html or sms)")]
     UnknownPart(String),
     #[error("the {part} template is empty")]
     Empty { part: Part },
@@ -56,6 +64,14 @@ pub enum TemplateError {
         "the subject must not show the code: subjects appear in mail lists, notifications and logs"
     )]
     CodeInSubject,
+    #[error("the SMS text is too long: with sample values it is {characters} characters, {segments} text messages ({encoding}); at most {max} are allowed. Shorten it{hint}")]
+    SmsTooLong {
+        characters: usize,
+        segments: usize,
+        encoding: &'static str,
+        max: usize,
+        hint: &'static str,
+    },
     #[error("the {part} template could not be rendered: {reason}")]
     Render { part: Part, reason: String },
     #[error("{0}")]
@@ -76,16 +92,22 @@ pub enum Part {
     Subject,
     Text,
     Html,
+    /// The text message.
+    Sms,
 }
 
 impl Part {
+    /// The parts of an email.
     pub const ALL: [Part; 3] = [Part::Subject, Part::Text, Part::Html];
+    /// Every part, the SMS text included.
+    pub const EVERY: [Part; 4] = [Part::Subject, Part::Text, Part::Html, Part::Sms];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Part::Subject => "subject",
             Part::Text => "text",
             Part::Html => "html",
+            Part::Sms => "sms",
         }
     }
 
@@ -94,6 +116,7 @@ impl Part {
             Part::Subject => MAX_SUBJECT_CHARS,
             Part::Text => MAX_TEXT_CHARS,
             Part::Html => MAX_HTML_CHARS,
+            Part::Sms => MAX_SMS_CHARS,
         }
     }
 
@@ -102,6 +125,26 @@ impl Part {
             Part::Subject => DEFAULT_SUBJECT,
             Part::Text => DEFAULT_TEXT,
             Part::Html => DEFAULT_HTML,
+            Part::Sms => DEFAULT_SMS,
+        }
+    }
+
+    /// The table a part is stored in.
+    fn table(self) -> &'static str {
+        match self {
+            Part::Sms => "sms_templates",
+            _ => "mail_templates",
+        }
+    }
+}
+
+impl Part {
+    /// How the audit trail names the part.
+    fn described(self) -> String {
+        if self == Part::Sms {
+            "sms template".into()
+        } else {
+            format!("mail template {self}")
         }
     }
 }
@@ -119,10 +162,15 @@ impl std::str::FromStr for Part {
             "subject" => Ok(Part::Subject),
             "text" | "plain" => Ok(Part::Text),
             "html" => Ok(Part::Html),
+            "sms" => Ok(Part::Sms),
             _ => Err(TemplateError::UnknownPart(contact::shorten(s))),
         }
     }
 }
+
+/// Short, says who sent it and how long it is valid, and starts with the code so a phone's
+/// notification shows it.
+pub const DEFAULT_SMS: &str = "{{ code }} is your {{ company_name }} verification code. It expires in {{ minutes_valid }} minutes.";
 
 pub const DEFAULT_SUBJECT: &str = "Your {{ company_name }} verification code";
 
@@ -158,12 +206,13 @@ pub const DEFAULT_HTML: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
-/// The three templates in force.
+/// The templates in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Templates {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub sms: String,
     /// Which parts the admin has changed from the built-in default.
     pub customized: Vec<Part>,
 }
@@ -174,6 +223,7 @@ impl Default for Templates {
             subject: DEFAULT_SUBJECT.into(),
             text: DEFAULT_TEXT.into(),
             html: DEFAULT_HTML.into(),
+            sms: DEFAULT_SMS.into(),
             customized: Vec::new(),
         }
     }
@@ -185,6 +235,7 @@ impl Templates {
             Part::Subject => &self.subject,
             Part::Text => &self.text,
             Part::Html => &self.html,
+            Part::Sms => &self.sms,
         }
     }
 
@@ -193,6 +244,7 @@ impl Templates {
             Part::Subject => self.subject = body,
             Part::Text => self.text = body,
             Part::Html => self.html = body,
+            Part::Sms => self.sms = body,
         }
     }
 }
@@ -315,13 +367,78 @@ pub fn validate(part: Part, body: &str) -> Result<String, TemplateError> {
     }
     match part {
         Part::Subject if used.contains("code") => return Err(TemplateError::CodeInSubject),
-        Part::Text | Part::Html if !used.contains("code") => {
+        Part::Text | Part::Html | Part::Sms if !used.contains("code") => {
             return Err(TemplateError::MissingCode { part })
         }
         _ => {}
     }
     render_part(&env, part, body, &Vars::sample("OTP Desk"))?;
+    if part == Part::Sms {
+        sms_length(body, "OTP Desk")?;
+    }
     Ok(body.to_string())
+}
+
+/// The size of an SMS text rendered with sample values and `company_name`, or a refusal when
+/// it takes more than `MAX_SMS_SEGMENTS` messages.
+pub fn sms_length(body: &str, company_name: &str) -> Result<Segments, TemplateError> {
+    let text = render_sms_body(&environment(), body, &Vars::sample(company_name))?;
+    let size = segments::count(&text);
+    if size.segments > MAX_SMS_SEGMENTS {
+        return Err(TemplateError::SmsTooLong {
+            characters: size.characters,
+            segments: size.segments,
+            encoding: match size.encoding {
+                Encoding::Gsm7 => "GSM-7, 160 characters per message",
+                Encoding::Ucs2 => "UCS-2, 70 characters per message",
+            },
+            max: MAX_SMS_SEGMENTS,
+            hint: match size.encoding {
+                Encoding::Ucs2 => {
+                    "; characters outside the GSM alphabet (emoji, curly quotes, many accents) make every message hold only 70"
+                }
+                Encoding::Gsm7 => "",
+            },
+        });
+    }
+    Ok(size)
+}
+
+fn render_sms_body(
+    env: &Environment<'_>,
+    body: &str,
+    vars: &Vars<'_>,
+) -> Result<Zeroizing<String>, TemplateError> {
+    // A value never starts a line or hides text: its control characters become spaces and
+    // direction overrides go. Line breaks are the template's own.
+    let fold = |v: &str| -> String {
+        v.chars()
+            .filter(|c| !contact::is_bidi_control(*c))
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    let (company_name, customer_name) = (fold(vars.company_name), fold(vars.customer_name));
+    let out = render_part(
+        env,
+        Part::Sms,
+        body,
+        &Vars {
+            company_name: &company_name,
+            customer_name: &customer_name,
+            code: vars.code,
+            minutes_valid: vars.minutes_valid,
+        },
+    )?;
+    let text = Zeroizing::new(out.replace("\r\n", "\n").replace(['\r', '\t'], " "));
+    Ok(Zeroizing::new(text.trim().to_string()))
+}
+
+/// Renders the SMS text.
+pub fn render_sms(
+    templates: &Templates,
+    vars: &Vars<'_>,
+) -> Result<Zeroizing<String>, TemplateError> {
+    render_sms_body(&environment(), &templates.sms, vars)
 }
 
 /// minijinja's error text plus the line, without the source dump its `Display` adds.
@@ -386,9 +503,12 @@ pub fn render(templates: &Templates, vars: &Vars<'_>) -> Result<Rendered, Templa
 /// template that no longer validates (edited by hand) falls back to the default.
 pub fn load(conn: &Connection) -> Result<Templates, TemplateError> {
     let mut t = Templates::default();
-    for part in Part::ALL {
+    for part in Part::EVERY {
         let stored: Option<String> = conn
-            .prepare_cached("SELECT body FROM mail_templates WHERE part = ?1")?
+            .prepare_cached(&format!(
+                "SELECT body FROM {} WHERE part = ?1",
+                part.table()
+            ))?
             .query_row([part.as_str()], |r| r.get(0))
             .optional()?;
         if let Some(body) = stored.and_then(|b| validate(part, &b).ok()) {
@@ -413,16 +533,22 @@ pub fn save(
         audit::operator_name(operator).map_err(|e| TemplateError::Operator(e.to_string()))?;
     let body = validate(part, body)?;
     let tx = conn.transaction()?;
+    if part == Part::Sms {
+        sms_length(&body, &company_name(&tx)?)?;
+    }
     tx.execute(
-        "INSERT INTO mail_templates (part, body, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (part) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        &format!(
+            "INSERT INTO {} (part, body, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (part) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            part.table()
+        ),
         params![part.as_str(), body, clock.now_ms()],
     )?;
     audit::record(
         &tx,
         clock,
         &Event::new(audit::Kind::SettingChanged, audit::Outcome::Ok, &operator)
-            .detail(format!("mail template {part} changed")),
+            .detail(format!("{} changed", part.described())),
     )
     .map_err(|e| TemplateError::Storage(e.to_string()))?;
     tx.commit()?;
@@ -440,7 +566,7 @@ pub fn reset(
         audit::operator_name(operator).map_err(|e| TemplateError::Operator(e.to_string()))?;
     let tx = conn.transaction()?;
     if tx.execute(
-        "DELETE FROM mail_templates WHERE part = ?1",
+        &format!("DELETE FROM {} WHERE part = ?1", part.table()),
         [part.as_str()],
     )? > 0
     {
@@ -448,7 +574,7 @@ pub fn reset(
             &tx,
             clock,
             &Event::new(audit::Kind::SettingChanged, audit::Outcome::Ok, &operator)
-                .detail(format!("mail template {part} reset to the default")),
+                .detail(format!("{} reset to the default", part.described())),
         )
         .map_err(|e| TemplateError::Storage(e.to_string()))?;
     }
@@ -464,14 +590,47 @@ pub fn preview(conn: &Connection, drafts: &[(Part, &str)]) -> Result<Preview, Te
         let body = validate(*part, body)?;
         t.set(*part, body);
     }
-    let company = crate::settings::load(conn)
-        .map_err(|e| TemplateError::Storage(e.to_string()))?
-        .company_name;
+    let company = company_name(conn)?;
     let r = render(&t, &Vars::sample(&company))?;
     Ok(Preview {
         subject: r.subject,
         text: r.text.to_string(),
         html: r.html.to_string(),
+    })
+}
+
+fn company_name(conn: &Connection) -> Result<String, TemplateError> {
+    Ok(crate::settings::load(conn)
+        .map_err(|e| TemplateError::Storage(e.to_string()))?
+        .company_name)
+}
+
+/// An SMS preview: the text with sample values (never a real code) and its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmsPreview {
+    pub text: String,
+    pub characters: usize,
+    pub encoding: Encoding,
+    pub segments: usize,
+    pub max_segments: usize,
+}
+
+/// Renders the SMS text in force, or `draft` (validated first), with sample values and the
+/// office's name, and says how many text messages it takes.
+pub fn preview_sms(conn: &Connection, draft: Option<&str>) -> Result<SmsPreview, TemplateError> {
+    let mut t = load(conn)?;
+    if let Some(body) = draft {
+        t.sms = validate(Part::Sms, body)?;
+    }
+    let company = company_name(conn)?;
+    let size = sms_length(&t.sms, &company)?;
+    let text = render_sms(&t, &Vars::sample(&company))?;
+    Ok(SmsPreview {
+        text: text.to_string(),
+        characters: size.characters,
+        encoding: size.encoding,
+        segments: size.segments,
+        max_segments: MAX_SMS_SEGMENTS,
     })
 }
 
@@ -490,7 +649,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        for part in Part::ALL {
+        for part in Part::EVERY {
             validate(part, part.default_body()).unwrap();
         }
     }
@@ -593,5 +752,48 @@ mod tests {
             ..Templates::default()
         };
         assert!(render(&raw, &vars("<i>x</i>", "Acme")).is_err());
+    }
+
+    #[test]
+    fn the_sms_text_is_plain_short_and_shows_the_code() {
+        let t = Templates::default();
+        let sms = render_sms(&t, &vars("<b>Jo</b>\r\n\u{202E}", "Acme Billing")).unwrap();
+        assert_eq!(
+            sms.as_str(),
+            "048213 is your Acme Billing verification code. It expires in 5 minutes."
+        );
+        assert_eq!(sms_length(&t.sms, "Acme Billing").unwrap().segments, 1);
+        let named = Templates {
+            sms: "{{ customer_name }}: {{ code }}".into(),
+            ..Templates::default()
+        };
+        let sms = render_sms(&named, &vars("<b>Jo</b>\r\n\u{202E}x", "Acme")).unwrap();
+        assert_eq!(
+            sms.as_str(),
+            "<b>Jo</b>  x: 048213",
+            "plain text, controls folded"
+        );
+    }
+
+    #[test]
+    fn an_sms_text_longer_than_three_messages_is_refused_with_its_size() {
+        validate(Part::Sms, &format!("{{{{ code }}}} {}", "a".repeat(440))).unwrap();
+        let e = validate(Part::Sms, &format!("{{{{ code }}}} {}", "a".repeat(460))).unwrap_err();
+        assert!(
+            matches!(e, TemplateError::SmsTooLong { segments: 4, .. }),
+            "{e}"
+        );
+        // One emoji turns the whole text into UCS-2, 67 characters per part.
+        let e = validate(Part::Sms, &format!("{{{{ code }}}} {} 😀", "a".repeat(200))).unwrap_err();
+        assert!(e.to_string().contains("UCS-2"), "{e}");
+        for (body, what) in [
+            ("", "empty"),
+            ("Hello {{ customer_name }}", "code"),
+            ("{{ code }} {{ secret }}", "secret"),
+            ("{{ code }}\u{202E}", "control"),
+        ] {
+            let e = validate(Part::Sms, body).unwrap_err().to_string();
+            assert!(e.contains(what), "{body:?}: {e}");
+        }
     }
 }

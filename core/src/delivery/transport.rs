@@ -12,8 +12,11 @@ use super::accounts::{AccountKind, MailAccount, Security as AccountSecurity};
 use super::console::Console;
 use super::oauth::{self, OAuthError, TokenCache};
 use super::outbox::Outbox;
+use super::sms_accounts::{SmsAccount, SmsAccountKind};
 use super::smtp::{Security, SmtpAuth, SmtpConfig, SmtpTransport, StepResult};
+use super::twilio::{self, Twilio};
 use super::{DeliveryError, FailureClass, Message};
+use crate::contact::Channel;
 use crate::secrets::SecretStore;
 use zeroize::Zeroizing;
 
@@ -33,6 +36,33 @@ pub struct Setup {
     pub smtp_cache: Arc<Mutex<HashMap<i64, Cached>>>,
     /// OAuth access tokens, in memory only. Shared by clones of this `Setup`.
     pub oauth_tokens: Arc<TokenCache>,
+    /// How long SMS requests and status tracking may take. Tests set short ones.
+    pub sms: SmsTiming,
+    /// The HTTP client for Twilio, built once. Shared by clones of this `Setup`.
+    pub twilio: Arc<twilio::Clients>,
+}
+
+/// Time limits for text messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsTiming {
+    /// The total time one request to Twilio may take, connecting included.
+    pub request_timeout: Duration,
+    /// The pause between two status questions while a message is tracked.
+    pub poll_every: Duration,
+    /// How long a message is tracked before the desk stops waiting for "delivered".
+    pub track_for: Duration,
+}
+
+impl Default for SmsTiming {
+    /// 15 s per request; the status asked every 1.5 s for up to 30 s, about as long as a
+    /// customer at the counter waits for a text before asking for email instead.
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(15),
+            poll_every: Duration::from_millis(1500),
+            track_for: Duration::from_secs(30),
+        }
+    }
 }
 
 /// A transport and what it was built from; any change to the account or its password makes
@@ -66,6 +96,8 @@ impl Setup {
             retry_delays: RETRY_DELAYS.to_vec(),
             smtp_cache: Arc::default(),
             oauth_tokens: Arc::default(),
+            sms: SmsTiming::default(),
+            twilio: Arc::default(),
         }
     }
 
@@ -236,6 +268,81 @@ impl Transport {
                 Ok(Delivered {
                     place: format!("{} via {}", msg.masked_to, smtp.host),
                     reply: sent.reply,
+                })
+            }
+        }
+    }
+}
+
+/// How a text message leaves: through Twilio, or printed to the console.
+#[derive(Debug)]
+pub enum SmsTransport {
+    Console { console: Console, account: String },
+    Twilio(Twilio),
+}
+
+/// A text message handed over: where it went, and what the provider said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsHandedOver {
+    pub place: String,
+    pub reply: String,
+    /// Twilio's message SID; empty for the console.
+    pub provider_id: String,
+    /// The provider's first status (`queued`, …); `delivered` for the console, which
+    /// delivers on the spot.
+    pub status: String,
+}
+
+impl SmsTransport {
+    pub fn for_account(account: &SmsAccount, setup: &Setup) -> Result<Self, DeliveryError> {
+        let config_error =
+            |m: String| DeliveryError::new(FailureClass::Configuration, m, &[]).on(Channel::Sms);
+        match account.kind {
+            SmsAccountKind::Console => Ok(SmsTransport::Console {
+                console: setup.console.clone(),
+                account: account.name.clone(),
+            }),
+            SmsAccountKind::Twilio => {
+                let secrets = setup.secrets.as_ref().ok_or_else(|| {
+                    config_error("no secret store is available to read the auth token".into())
+                })?;
+                let token = secrets
+                    .get(&account.secret_name())
+                    .map_err(|e| config_error(e.to_string()))?
+                    .ok_or_else(|| {
+                        config_error(format!(
+                            "no auth token is set for SMS account \"{}\"; set it with `otp-desk-cli sms accounts set-token`",
+                            account.name
+                        ))
+                    })?;
+                let client = setup.twilio.get(setup.sms.request_timeout)?;
+                Ok(SmsTransport::Twilio(Twilio::new(account, token, client)))
+            }
+        }
+    }
+
+    /// Sends one text message.
+    pub fn send(&self, msg: &Message) -> Result<SmsHandedOver, DeliveryError> {
+        match self {
+            SmsTransport::Console { console, account } => {
+                console.deliver_sms(account, msg)?;
+                Ok(SmsHandedOver {
+                    place: "standard error (development only)".into(),
+                    reply: "printed to the console".into(),
+                    provider_id: String::new(),
+                    status: "delivered".into(),
+                })
+            }
+            SmsTransport::Twilio(t) => {
+                let accepted = t.send(&msg.to, &msg.masked_to, &msg.text)?;
+                Ok(SmsHandedOver {
+                    place: format!("{} via Twilio ({})", msg.masked_to, t.host()),
+                    reply: format!(
+                        "accepted by Twilio as {}, status {}",
+                        accepted.sid, accepted.status
+                    ),
+                    provider_id: accepted.sid,
+                    status: accepted.status,
                 })
             }
         }
