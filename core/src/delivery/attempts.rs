@@ -68,12 +68,19 @@ pub fn list(
     code_id: Option<i64>,
     limit: u32,
 ) -> rusqlite::Result<Vec<AttemptRecord>> {
-    let mut stmt = conn.prepare_cached(
+    // Two statements, not "?1 IS NULL OR code_id = ?1": that form cannot use the code index
+    // and walks every delivery ever recorded.
+    const COLUMNS: &str =
         "SELECT id, at, code_id, channel, account, recipient, status, failure_class, reply, duration_ms
-           FROM delivery_attempts
-          WHERE ?1 IS NULL OR code_id = ?1
-          ORDER BY at DESC, id DESC LIMIT ?2",
-    )?;
+           FROM delivery_attempts";
+    let mut stmt = match code_id {
+        Some(_) => conn.prepare_cached(&format!(
+            "{COLUMNS} WHERE code_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2"
+        ))?,
+        None => conn.prepare_cached(&format!(
+            "{COLUMNS} WHERE ?1 IS NULL ORDER BY at DESC, id DESC LIMIT ?2"
+        ))?,
+    };
     let rows = stmt
         .query_map(params![code_id, limit.min(1000)], |r| {
             Ok(AttemptRecord {
