@@ -19,6 +19,7 @@ use otp_desk_core::store::Connection;
 use otp_desk_core::{secrets, settings, store, Store};
 use serde_json::json;
 
+use crate::desk::{ActivityCmd, AdminCmd, OperatorsCmd};
 use crate::output::{CliError, Printer, ENVIRONMENT_FAILED, INPUT_REFUSED, NOT_VERIFIED};
 
 #[derive(Parser, Debug)]
@@ -68,6 +69,30 @@ enum Command {
     Backup {
         /// The file to create; must not exist yet
         file: PathBuf,
+    },
+    /// Replace the database with a backup file (a safety copy of the current one is written
+    /// next to it first; codes still pending in the backup are cancelled)
+    Restore {
+        /// A file made by `backup` (or "Backup now" in the app)
+        file: PathBuf,
+    },
+    /// The people who work the desk: list, add, rename, retire, reactivate
+    #[command(subcommand)]
+    Operators(OperatorsCmd),
+    /// The admin passphrase that guards settings, accounts, imports, exports and backups
+    #[command(subcommand)]
+    Admin(AdminCmd),
+    /// Every code and what became of it: list, show one, export as CSV
+    #[command(subcommand)]
+    Activity(ActivityCmd),
+    /// Codes sent, verified, failed and locked per day, delivery per account, recent failures
+    Dashboard {
+        /// Days ending today (1-366)
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// How many recent delivery failures to list (0-100)
+        #[arg(long, default_value_t = 10)]
+        failures: u32,
     },
     /// Read and change settings (policy values are checked against their allowed ranges)
     #[command(subcommand)]
@@ -453,6 +478,12 @@ struct AuditFilterArgs {
     /// Up to and including this day (YYYY-MM-DD, UTC) or instant (RFC 3339)
     #[arg(long, value_parser = parse_to)]
     to: Option<Millis>,
+    /// Only events recorded under this operator name
+    #[arg(long, value_name = "NAME")]
+    by: Option<String>,
+    /// Only events about this code (challenge id)
+    #[arg(long, value_name = "ID")]
+    challenge: Option<i64>,
     /// Text anywhere in operator, account, contact or detail
     #[arg(long)]
     text: Option<String>,
@@ -476,7 +507,7 @@ fn parse_mode(s: &str) -> Result<ImportMode, String> {
         .map_err(|e: customers::CustomerError| e.to_string())
 }
 
-fn parse_channel(s: &str) -> Result<Channel, String> {
+pub(crate) fn parse_channel(s: &str) -> Result<Channel, String> {
     s.parse()
         .map_err(|e: otp_desk_core::contact::ContactError| e.to_string())
 }
@@ -490,14 +521,14 @@ fn parse_part(s: &str) -> Result<Part, String> {
     }
 }
 
-fn parse_kind(s: &str) -> Result<Kind, String> {
+pub(crate) fn parse_kind(s: &str) -> Result<Kind, String> {
     s.parse().map_err(|e: audit::AuditError| {
         let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         format!("{e}; one of: {}", all.join(", "))
     })
 }
 
-fn parse_outcome(s: &str) -> Result<Outcome, String> {
+pub(crate) fn parse_outcome(s: &str) -> Result<Outcome, String> {
     s.parse().map_err(|e: audit::AuditError| e.to_string())
 }
 
@@ -521,15 +552,15 @@ fn parse_instant(s: &str, end_of_day: bool) -> Result<Millis, String> {
         })
 }
 
-fn parse_from(s: &str) -> Result<Millis, String> {
+pub(crate) fn parse_from(s: &str) -> Result<Millis, String> {
     parse_instant(s, false)
 }
 
-fn parse_to(s: &str) -> Result<Millis, String> {
+pub(crate) fn parse_to(s: &str) -> Result<Millis, String> {
     parse_instant(s, true)
 }
 
-fn open_store(cli: &Cli) -> Result<Store, CliError> {
+pub(crate) fn open_store(cli: &Cli) -> Result<Store, CliError> {
     let path = match &cli.db {
         Some(p) if !p.as_os_str().is_empty() => p.clone(),
         _ => store::default_db_path()?,
@@ -537,7 +568,7 @@ fn open_store(cli: &Cli) -> Result<Store, CliError> {
     Ok(Store::open(path)?)
 }
 
-fn operator(cli: &Cli) -> Result<String, CliError> {
+pub(crate) fn operator(cli: &Cli) -> Result<String, CliError> {
     let name = match &cli.operator {
         Some(o) => o.clone(),
         None => format!(
@@ -550,7 +581,7 @@ fn operator(cli: &Cli) -> Result<String, CliError> {
     Ok(audit::operator_name(&name)?)
 }
 
-fn create_file(path: &Path) -> Result<BufWriter<File>, CliError> {
+pub(crate) fn create_file(path: &Path) -> Result<BufWriter<File>, CliError> {
     File::create(path)
         .map(BufWriter::new)
         .map_err(|source| CliError::File {
@@ -559,7 +590,10 @@ fn create_file(path: &Path) -> Result<BufWriter<File>, CliError> {
         })
 }
 
-fn find_customer(conn: &Connection, account: &str) -> Result<customers::Customer, CliError> {
+pub(crate) fn find_customer(
+    conn: &Connection,
+    account: &str,
+) -> Result<customers::Customer, CliError> {
     customers::by_account(conn, account)?.ok_or_else(|| {
         CliError::NotFound(format!(
             "no customer with account number \"{}\"",
@@ -605,6 +639,13 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Settings(cmd) => run_settings(&cli, cmd, &out),
+        Command::Restore { file } => crate::desk::run_restore(&cli, file, &out),
+        Command::Operators(cmd) => crate::desk::run_operators(&cli, cmd, &out),
+        Command::Admin(cmd) => crate::desk::run_admin(&cli, cmd, &out),
+        Command::Activity(cmd) => crate::desk::run_activity(&cli, cmd, &out),
+        Command::Dashboard { days, failures } => {
+            crate::desk::run_dashboard(&cli, *days, *failures, &out)
+        }
         Command::Mail(MailCmd::Accounts(cmd)) => run_accounts(&cli, cmd, &out),
         Command::Mail(MailCmd::Template(cmd)) => run_template(&cli, cmd, &out),
         Command::Sms(SmsCmd::Accounts(cmd)) => run_sms_accounts(&cli, cmd, &out),
@@ -1047,6 +1088,8 @@ fn audit_filter(store: &Store, args: &AuditFilterArgs) -> Result<audit::Filter, 
         outcome: args.result,
         channel: args.channel,
         customer_id,
+        operator: args.by.clone(),
+        code_id: args.challenge,
         from: args.from,
         to: args.to,
         text: args.text.clone(),

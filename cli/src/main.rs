@@ -13,6 +13,7 @@
 //! | 5    | the environment failed (database, keyring, files)                 |
 
 mod commands;
+mod desk;
 mod output;
 
 use std::process::ExitCode;

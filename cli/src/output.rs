@@ -3,18 +3,22 @@
 
 use std::fmt;
 
+use otp_desk_core::activity::ActivityError;
+use otp_desk_core::admin::AdminError;
 use otp_desk_core::audit::AuditError;
 use otp_desk_core::codes::CodeError;
 use otp_desk_core::customers::CustomerError;
+use otp_desk_core::dashboard::DashboardError;
 use otp_desk_core::delivery::accounts::AccountError;
 use otp_desk_core::delivery::oauth::OAuthError;
 use otp_desk_core::delivery::sms::TrackError;
 use otp_desk_core::delivery::sms_accounts::SmsAccountError;
 use otp_desk_core::delivery::template::TemplateError;
 use otp_desk_core::delivery::SendError;
+use otp_desk_core::operators::OperatorError;
 use otp_desk_core::secrets::SecretsError;
 use otp_desk_core::settings::SettingsError;
-use otp_desk_core::store::StoreError;
+use otp_desk_core::store::{RestoreError, StoreError};
 use serde::Serialize;
 
 /// Exit codes; see the table in main.rs.
@@ -62,6 +66,16 @@ pub enum CliError {
     SmsAccount(#[from] SmsAccountError),
     #[error(transparent)]
     Track(#[from] TrackError),
+    #[error(transparent)]
+    Operators(#[from] OperatorError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error(transparent)]
+    Activity(#[from] ActivityError),
+    #[error(transparent)]
+    Dashboard(#[from] DashboardError),
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
 }
 
 impl CliError {
@@ -91,6 +105,37 @@ impl CliError {
             CliError::SmsAccount(e) => sms_account_code(e),
             CliError::Track(TrackError::NotSent(_)) => REFUSED,
             CliError::Track(TrackError::Storage(_)) => ENVIRONMENT,
+            CliError::Operators(e) => match e {
+                OperatorError::Name(_) | OperatorError::Duplicate(_) => INVALID_INPUT,
+                OperatorError::NotFound(_)
+                | OperatorError::NoSuchId(_)
+                | OperatorError::Retired(_) => REFUSED,
+                OperatorError::Storage(_) => ENVIRONMENT,
+            },
+            CliError::Admin(e) => admin_code(e),
+            CliError::Activity(e) => match e {
+                ActivityError::UnknownState(_) | ActivityError::ReversedRange => INVALID_INPUT,
+                ActivityError::NotFound(_) => REFUSED,
+                ActivityError::Storage(_) | ActivityError::Export(_) => ENVIRONMENT,
+            },
+            CliError::Dashboard(e) => match e {
+                DashboardError::Days(_) | DashboardError::RecentFailures(_) => INVALID_INPUT,
+                DashboardError::Storage(_) => ENVIRONMENT,
+            },
+            CliError::Restore(e) => match e {
+                RestoreError::NotOtpDesk { .. }
+                | RestoreError::TooNew { .. }
+                | RestoreError::Damaged { .. }
+                | RestoreError::SameFile(_)
+                | RestoreError::Operator(_) => INVALID_INPUT,
+                RestoreError::Busy { .. } | RestoreError::OthersOpen { .. } => REFUSED,
+                RestoreError::Open { .. }
+                | RestoreError::InMemory
+                | RestoreError::SafetyCopy { .. }
+                | RestoreError::Copy { .. }
+                | RestoreError::Finish { .. }
+                | RestoreError::Sqlite(_) => ENVIRONMENT,
+            },
             CliError::OAuth(e) => match e {
                 OAuthError::Http(_) | OAuthError::BadAnswer(_) | OAuthError::Secrets(_) => {
                     ENVIRONMENT
@@ -120,6 +165,20 @@ impl CliError {
             CodeError::Customers(e) => customer_code(e),
             _ => INVALID_INPUT,
         }
+    }
+}
+
+fn admin_code(e: &AdminError) -> u8 {
+    match e {
+        AdminError::NotSet
+        | AdminError::AlreadySet
+        | AdminError::Wrong { .. }
+        | AdminError::Locked { .. }
+        | AdminError::SessionLocked
+        | AdminError::IdleLocked { .. } => REFUSED,
+        AdminError::Damaged | AdminError::Hashing(_) | AdminError::Storage(_) => ENVIRONMENT,
+        AdminError::Settings(SettingsError::Storage(_)) => ENVIRONMENT,
+        _ => INVALID_INPUT,
     }
 }
 

@@ -285,4 +285,30 @@ fn main() {
             budget
         );
     }
+
+    // The Customers screen before anything is typed: the whole list, by account number.
+    println!("\ncustomer list (no query), page of {PAGE}, with the total");
+    for (what, offset) in [
+        ("first page", 0u32),
+        ("middle page", (total / 2) as u32),
+        ("last page", total.saturating_sub(PAGE as usize) as u32),
+    ] {
+        customers::list(&conn, PAGE, offset).expect("list");
+        let mut times: Vec<Duration> = (0..20)
+            .map(|_| {
+                let t = Instant::now();
+                let page = customers::list(&conn, PAGE, offset).expect("list");
+                assert_eq!(page.total as usize, total);
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        println!(
+            "{:<30} {:>9} {:>9} {:>9}",
+            what,
+            ms(percentile(&times, 0.50)),
+            ms(percentile(&times, 0.99)),
+            ms(*times.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
 }

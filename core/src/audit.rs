@@ -251,6 +251,12 @@ impl Entry {
 }
 
 /// What to show. Every field narrows; `None` means "any". Newest first.
+///
+/// How it is answered: a customer's events through `audit_by_customer`; everything else
+/// through `audit_by_time`, which also holds kind, result, channel and code, so filtering by
+/// those within a date range never reads the table. A count without a date range walks the
+/// whole index: give the Activity screen a default range (e.g. the last 30 days) and the
+/// count stays in the milliseconds (docs/PERFORMANCE.md).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Filter {

@@ -340,7 +340,7 @@ fn neither_the_passphrase_nor_its_hash_is_ever_shown_or_recorded() {
         .conn()
         .query_row("SELECT phc FROM admin_passphrase", [], |r| r.get(0))
         .unwrap();
-    assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    assert!(phc.starts_with("$argon2id$v=19$m=47104,t=2,p=1$"), "{phc}");
     let hash_part = phc.rsplit('$').next().unwrap().to_string();
     let salt_part = phc.split('$').nth(4).unwrap().to_string();
 
@@ -412,7 +412,7 @@ fn a_hash_made_with_weaker_parameters_is_upgraded_at_the_next_unlock() {
         .conn()
         .query_row("SELECT phc FROM admin_passphrase", [], |r| r.get(0))
         .unwrap();
-    assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    assert!(phc.starts_with("$argon2id$v=19$m=47104,t=2,p=1$"), "{phc}");
     verify(&desk, GOOD).unwrap();
 }
 

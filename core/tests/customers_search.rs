@@ -350,3 +350,29 @@ fn many_similar_customers_still_rank_and_page_sensibly() {
         .all(|c| c.name.to_lowercase().contains("smith")
             || c.email.as_deref().unwrap_or("").contains("smith")));
 }
+
+#[test]
+fn the_customers_screen_pages_through_everyone_with_the_total() {
+    let dir = TempDir::new().unwrap();
+    let store =
+        Store::open_with_clock(dir.path().join("list.db"), Arc::new(ManualClock::start())).unwrap();
+    let conn = store.conn();
+    conn.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)
+         INSERT INTO customers (account_number, name, created_at, updated_at)
+         SELECT printf('wb-%04d', 251 - i), 'Customer ' || i, 0, 0 FROM n;",
+    )
+    .unwrap();
+    let first = customers::list(&conn, 100, 0).unwrap();
+    assert_eq!(first.total, 250);
+    assert_eq!(first.customers.len(), 100);
+    assert_eq!(first.customers[0].account_number, "wb-0001");
+    let last = customers::list(&conn, 100, 200).unwrap();
+    assert_eq!(last.customers.len(), 50);
+    assert_eq!(last.customers[49].account_number, "wb-0250");
+    // Bounded, never refused: a huge page is capped, a page past the end is empty.
+    let capped = customers::list(&conn, u32::MAX, 0).unwrap();
+    assert_eq!((capped.limit, capped.customers.len()), (200, 200));
+    let past = customers::list(&conn, 0, u32::MAX).unwrap();
+    assert_eq!((past.limit, past.customers.len(), past.total), (1, 0, 250));
+}

@@ -385,6 +385,39 @@ pub fn count(conn: &Connection) -> Result<i64, CustomerError> {
     Ok(conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?)
 }
 
+/// A page of the whole customer list, for the Customers screen before anything is typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerPage {
+    /// Every customer in the database, not just this page.
+    pub total: i64,
+    pub limit: u32,
+    pub offset: u32,
+    pub customers: Vec<Customer>,
+}
+
+/// The most one page of the list holds.
+pub const MAX_LIST_PAGE: u32 = 200;
+
+/// Every customer by account number (ignoring case), one page at a time, with the total.
+/// Unlike a search, the list pages all the way to the end: the account-number index is
+/// walked from the start, so the last page of a million costs a walk of the index (tens of
+/// milliseconds, docs/PERFORMANCE.md), and the first pages cost nothing.
+pub fn list(conn: &Connection, limit: u32, offset: u32) -> Result<CustomerPage, CustomerError> {
+    let limit = limit.clamp(1, MAX_LIST_PAGE);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM customers ORDER BY account_number LIMIT ?1 OFFSET ?2"
+    ))?;
+    let customers = stmt
+        .query_map(params![limit, offset], Customer::from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CustomerPage {
+        total: count(conn)?,
+        limit,
+        offset,
+        customers,
+    })
+}
+
 /// Adds a customer. Refuses an account number that is already taken (whatever its case).
 pub fn create(
     conn: &mut Connection,

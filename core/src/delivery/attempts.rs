@@ -139,12 +139,18 @@ pub fn list(
     code_id: Option<i64>,
     limit: u32,
 ) -> rusqlite::Result<Vec<AttemptRecord>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS}
-           FROM delivery_attempts
-          WHERE ?1 IS NULL OR code_id = ?1
-          ORDER BY at DESC, id DESC LIMIT ?2"
-    ))?;
+    // Two statements, not "?1 IS NULL OR code_id = ?1": that form cannot use the code index
+    // and walks every delivery ever recorded.
+    let mut stmt = match code_id {
+        Some(_) => conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM delivery_attempts
+              WHERE code_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2"
+        ))?,
+        None => conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM delivery_attempts
+              WHERE ?1 IS NULL ORDER BY at DESC, id DESC LIMIT ?2"
+        ))?,
+    };
     let rows = stmt
         .query_map(params![code_id, limit.min(1000)], from_row)?
         .collect::<Result<_, _>>()?;

@@ -24,3 +24,15 @@ CREATE TABLE admin_passphrase (
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     locked_until         INTEGER
 );
+
+-- The Dashboard and the Activity filters read a month of events by time and look only at
+-- their kind, result, channel and code. With those in the time index the reads never touch
+-- the table (a month of a busy office: 82,000 events, 6x faster; docs/PERFORMANCE.md). The
+-- index is replaced, not added: still one index entry written per event, so issuing and
+-- verifying a code writes no more pages than before.
+DROP INDEX audit_by_time;
+CREATE INDEX audit_by_time ON audit_events (at, kind, result, channel, code_id);
+
+-- The same for delivery tries: the success rate per account and the newest failures.
+DROP INDEX delivery_attempts_by_time;
+CREATE INDEX delivery_attempts_by_time ON delivery_attempts (at, status, channel, account, code_id);

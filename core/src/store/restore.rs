@@ -34,37 +34,31 @@ use crate::contact::shorten_to;
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
     #[error("the backup file {path} could not be opened: {reason}")]
-    Open { path: PathBuf, reason: String },
+    Open { path: String, reason: String },
     #[error("{path} is not an OTP Desk database ({reason}); choose a file made with \"Backup now\" or `otp-desk-cli backup`")]
-    NotOtpDesk { path: PathBuf, reason: String },
+    NotOtpDesk { path: String, reason: String },
     #[error("{path} was made by a newer version of OTP Desk (schema {found}, this version knows up to {known}); install that version to restore it")]
     TooNew {
-        path: PathBuf,
+        path: String,
         found: i64,
         known: usize,
     },
     #[error("{path} is damaged (the integrity check says: {detail}); choose another backup")]
-    Damaged { path: PathBuf, detail: String },
+    Damaged { path: String, detail: String },
     #[error("{0} is the database that is open now; choose a backup file")]
-    SameFile(PathBuf),
+    SameFile(String),
     #[error("this database lives only in memory; there is nothing to restore into")]
     InMemory,
     #[error("the safety copy of the current database could not be written to {path} ({reason}); nothing was changed")]
-    SafetyCopy { path: PathBuf, reason: String },
+    SafetyCopy { path: String, reason: String },
     #[error("another desk kept the database busy; nothing was changed. Try again in a moment (the safety copy is at {safety_copy})")]
-    Busy { safety_copy: PathBuf },
+    Busy { safety_copy: String },
     #[error("the backup has a different page size, and changing it needs the database to itself: close OTP Desk on the other computers or windows and try again; nothing was changed (the safety copy is at {safety_copy})")]
-    OthersOpen { safety_copy: PathBuf },
+    OthersOpen { safety_copy: String },
     #[error("the backup could not be copied in ({reason}); nothing was changed (the safety copy is at {safety_copy})")]
-    Copy {
-        reason: String,
-        safety_copy: PathBuf,
-    },
+    Copy { reason: String, safety_copy: String },
     #[error("the restored database could not be finished ({reason}); the database as it was before is in {safety_copy}: restore that file")]
-    Finish {
-        reason: String,
-        safety_copy: PathBuf,
-    },
+    Finish { reason: String, safety_copy: String },
     #[error(transparent)]
     Operator(AuditError),
     #[error("the database failed during the restore: {0}")]
@@ -85,18 +79,24 @@ pub struct RestoreReport {
     pub pending_codes_cancelled: u64,
 }
 
+/// A path as an error message shows it: line breaks and direction overrides in a file name
+/// are made visible instead of breaking the message.
+fn shown(path: &Path) -> String {
+    shorten_to(&path.display().to_string(), 300)
+}
+
 /// Tables every OTP Desk database has had since schema 1.
 const REQUIRED_TABLES: &[&str] = &["customers", "codes", "audit_events", "settings", "meta"];
 
 /// Checks a backup file without changing it. Returns its schema version.
 fn check_backup(path: &Path) -> Result<(Connection, i64), RestoreError> {
     let meta = std::fs::metadata(path).map_err(|e| RestoreError::Open {
-        path: path.to_path_buf(),
+        path: shown(path),
         reason: e.to_string(),
     })?;
     if !meta.is_file() {
         return Err(RestoreError::Open {
-            path: path.to_path_buf(),
+            path: shown(path),
             reason: "it is a folder, not a file".into(),
         });
     }
@@ -105,11 +105,11 @@ fn check_backup(path: &Path) -> Result<(Connection, i64), RestoreError> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| RestoreError::Open {
-        path: path.to_path_buf(),
+        path: shown(path),
         reason: e.to_string(),
     })?;
     let not_ours = |reason: String| RestoreError::NotOtpDesk {
-        path: path.to_path_buf(),
+        path: shown(path),
         reason,
     };
     // The first read is where SQLite notices that a file is not a database at all.
@@ -123,7 +123,7 @@ fn check_backup(path: &Path) -> Result<(Connection, i64), RestoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > schema_version() as i64 {
         return Err(RestoreError::TooNew {
-            path: path.to_path_buf(),
+            path: shown(path),
             found: version,
             known: schema_version(),
         });
@@ -147,12 +147,12 @@ fn check_backup(path: &Path) -> Result<(Connection, i64), RestoreError> {
                 .collect::<rusqlite::Result<Vec<String>>>()
         })
         .map_err(|e| RestoreError::Damaged {
-            path: path.to_path_buf(),
+            path: shown(path),
             detail: e.to_string(),
         })?;
     if problems != ["ok"] {
         return Err(RestoreError::Damaged {
-            path: path.to_path_buf(),
+            path: shown(path),
             detail: shorten_to(&problems.join("; "), 300),
         });
     }
@@ -231,7 +231,7 @@ impl Store {
             _ => false,
         };
         if same {
-            return Err(RestoreError::SameFile(backup.to_path_buf()));
+            return Err(RestoreError::SameFile(shown(backup)));
         }
         let (source, backup_version) = check_backup(backup)?;
 
@@ -240,7 +240,7 @@ impl Store {
         let stamp = format_ms(now).replace([':', '-'], "");
         let safety = safety_copy_path(&live, &stamp);
         backup_into(&conn, &safety).map_err(|e| RestoreError::SafetyCopy {
-            path: safety.clone(),
+            path: shown(&safety),
             reason: match e {
                 StoreError::Backup(r) => r,
                 other => other.to_string(),
@@ -262,7 +262,7 @@ impl Store {
             if !mode.eq_ignore_ascii_case("delete") {
                 let _ = conn.execute_batch("PRAGMA journal_mode = WAL;");
                 return Err(RestoreError::OthersOpen {
-                    safety_copy: safety.clone(),
+                    safety_copy: shown(&safety),
                 });
             }
         }
@@ -275,13 +275,13 @@ impl Store {
             Ok(true) => {}
             Ok(false) => {
                 return Err(RestoreError::Busy {
-                    safety_copy: safety.clone(),
+                    safety_copy: shown(&safety),
                 })
             }
             Err(e) => {
                 return Err(RestoreError::Copy {
                     reason: e.to_string(),
-                    safety_copy: safety.clone(),
+                    safety_copy: shown(&safety),
                 })
             }
         }
@@ -352,7 +352,7 @@ impl Store {
                 }
                 return Err(RestoreError::Finish {
                     reason,
-                    safety_copy: safety,
+                    safety_copy: shown(&safety),
                 });
             }
         };
