@@ -75,7 +75,8 @@ pub fn run() {
             commands::desk::code_status,
             // Customers screen
             // Activity and Dashboard screens
-            // Settings screen
+            // Settings: mail and SMS accounts, message text
+            // Settings: policy, operators, passphrase, data
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

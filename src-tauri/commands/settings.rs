@@ -1,2 +1,5 @@
-//! The Settings screen (admin): mail and SMS accounts, policy, templates, operators, the
-//! admin passphrase, backups and cleanup.
+//! The Settings screen (admin). Each subject has a module of its own; every command starts
+//! by checking that the admin area is open.
+
+pub mod delivery;
+pub mod office;
