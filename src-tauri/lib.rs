@@ -162,9 +162,11 @@ mod acl_tests {
             .expect("lib.rs registers commands")
             + "generate_handler![".len();
         let end = start + lib[start..].find(']').expect("the list ends");
-        lib[start..end]
-            .split(',')
-            .map(|c| c.lines().filter(|l| !l.trim().starts_with("//")).collect::<String>())
+        let code: String = lib[start..end]
+            .lines()
+            .filter(|l| !l.trim().starts_with("//"))
+            .collect();
+        code.split(',')
             .map(|c| c.trim().rsplit("::").next().unwrap_or_default().to_string())
             .filter(|c| !c.is_empty())
             .collect()
