@@ -16,6 +16,13 @@ const COMMANDS: &[&str] = &[
     "send_code",
     "verify_code",
     "code_status",
+    "activity_codes",
+    "activity_code_detail",
+    "activity_audit",
+    "activity_export_codes",
+    "activity_export_audit",
+    "activity_open_exports_folder",
+    "dashboard_summary",
 ];
 
 fn main() {

@@ -75,6 +75,13 @@ pub fn run() {
             commands::desk::code_status,
             // Customers screen
             // Activity and Dashboard screens
+            commands::activity::activity_codes,
+            commands::activity::activity_code_detail,
+            commands::activity::activity_audit,
+            commands::activity::activity_export_codes,
+            commands::activity::activity_export_audit,
+            commands::activity::activity_open_exports_folder,
+            commands::activity::dashboard_summary,
             // Settings: mail and SMS accounts, message text
             // Settings: policy, operators, passphrase, data
         ])

@@ -39,3 +39,22 @@ export function element(doc, tag, className, text) {
   if (text !== undefined && text !== null) node.textContent = text;
   return node;
 }
+
+// A delivery failure's class (as the app records it) in a few words; the admin hint that
+// comes with it says what to do.
+const FAILURE_CLASS_WORDS = {
+  network: "Server not reached",
+  tls: "Secure connection failed",
+  authentication: "Sign-in refused",
+  tenant_smtp_auth_disabled: "SMTP sign-in turned off (Microsoft 365)",
+  basic_auth_removed: "Password sign-in removed (Microsoft 365)",
+  transient: "Server busy, try later",
+  permanent: "Message refused",
+  timeout: "No answer in time",
+  configuration: "Account set-up incomplete",
+};
+
+export function failureClassWords(name) {
+  if (!name) return "Failed";
+  return FAILURE_CLASS_WORDS[name] ?? name.replaceAll("_", " ");
+}

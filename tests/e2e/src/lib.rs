@@ -6,6 +6,8 @@
 //! `OTP_DESK_APP` and `OTP_DESK_CLI` point. The tool prepares a database before the window
 //! opens, the way an admin would.
 
+pub mod office;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
