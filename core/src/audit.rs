@@ -426,7 +426,8 @@ pub fn export_csv(conn: &Connection, filter: &Filter, out: impl Write) -> Result
             num(e.customer_id),
             csv_safe(&opt(e.account_number)),
             opt(e.channel),
-            opt(e.destination),
+            // A masked phone number starts with "+", which a spreadsheet reads as a formula.
+            csv_safe(&opt(e.destination)),
             num(e.code_id),
             csv_safe(&e.detail),
         ])
@@ -611,6 +612,7 @@ mod tests {
             &conn,
             store.clock(),
             &Event::new(Kind::CustomerCreated, Outcome::Ok, "=HYPERLINK(\"x\")")
+                .contact(Channel::Sms, "+14155550132")
                 .detail("a,\"b\"\nc"),
         )
         .unwrap();
@@ -620,6 +622,7 @@ mod tests {
         let rec = r.records().next().unwrap().unwrap();
         assert_eq!(&rec[1], "2026-03-02T09:00:00Z");
         assert_eq!(&rec[4], "'=HYPERLINK(\"x\")");
+        assert_eq!(&rec[8], "'+1 …0132", "a masked number is text, not a formula");
         assert_eq!(&rec[10], "a,\"b\"\nc");
     }
 

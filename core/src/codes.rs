@@ -513,9 +513,10 @@ impl Verdict {
     fn audit_detail(&self) -> String {
         match self {
             Verdict::Verified { .. } => "verified".into(),
-            Verdict::WrongCode { attempts_left } => {
-                format!("wrong code, {attempts_left} attempts left")
-            }
+            Verdict::WrongCode { attempts_left } => format!(
+                "wrong code, {attempts_left} attempt{} left",
+                if *attempts_left == 1 { "" } else { "s" }
+            ),
             Verdict::Expired => "expired".into(),
             Verdict::TooManyAttempts => "too many attempts".into(),
             Verdict::Locked { until } => format!("contact locked until {}", format_ms(*until)),

@@ -1047,6 +1047,8 @@ mod tests {
                     failure,
                     reply: "550 <b>no</b>",
                     duration_ms: 5,
+                    provider_id: "",
+                    provider_status: "",
                 },
             )
             .unwrap();
