@@ -73,6 +73,7 @@ kinds! {
     CustomerUpdated => "customer_updated",
     CustomerDeleted => "customer_deleted",
     CustomersImported => "customers_imported",
+    CustomersExported => "customers_exported",
     SettingChanged => "setting_changed",
     BackupMade => "backup_made",
     DatabaseRestored => "database_restored",
