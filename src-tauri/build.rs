@@ -16,6 +16,16 @@ const COMMANDS: &[&str] = &[
     "send_code",
     "verify_code",
     "code_status",
+    "list_customers",
+    "get_customer",
+    "create_customer",
+    "update_customer",
+    "delete_customer",
+    "customer_import_rules",
+    "preview_customer_import",
+    "import_customers",
+    "export_customers",
+    "open_customers_export_folder",
 ];
 
 fn main() {
