@@ -9,6 +9,7 @@ import { call, channel } from "../ipc.js";
 import { dateTime, element, plural } from "../format.js";
 
 const PAGE_SIZE = 50;
+const FIRST_ROW = Symbol("first row");
 const FIELDS = ["account_number", "name", "email", "phone", "service_address", "notes"];
 const FIELD_WORDS = {
   account_number: "account number",
@@ -127,7 +128,11 @@ class CustomerList {
     }
     this.page = page;
     this.render(page);
-    if (focusId !== undefined) this.focusCustomer(focusId);
+    if (focusId === FIRST_ROW) {
+      (this.buttons()[0] ?? this.$("customers-search")).focus();
+    } else if (focusId !== undefined) {
+      this.focusCustomer(focusId);
+    }
   }
 
   showError(error) {
@@ -188,7 +193,8 @@ class CustomerList {
     return page.more ? `${range} · more on the next page` : range;
   }
 
-  turn(direction) {
+  // `focusFirst`: the keys turned the page from a row, whose button the new page replaces.
+  turn(direction, focusFirst = false) {
     const page = this.page;
     if (!page) return;
     if (direction > 0 && page.next_offset !== null && page.next_offset !== undefined) {
@@ -198,7 +204,7 @@ class CustomerList {
     } else {
       return;
     }
-    this.load();
+    this.load(focusFirst ? FIRST_ROW : undefined);
   }
 
   buttons() {
@@ -241,11 +247,11 @@ class CustomerList {
         next = buttons[buttons.length - 1];
         break;
       case "PageDown":
-        if (!this.$("customers-next").disabled) this.turn(1);
+        if (!this.$("customers-next").disabled) this.turn(1, true);
         event.preventDefault();
         return;
       case "PageUp":
-        if (!this.$("customers-prev").disabled) this.turn(-1);
+        if (!this.$("customers-prev").disabled) this.turn(-1, true);
         event.preventDefault();
         return;
       default:

@@ -797,3 +797,55 @@ async fn a_customer_is_deleted_after_asking_but_not_while_a_code_is_waiting() ->
     driver.quit().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_pages_through_a_long_list_with_the_keyboard() -> TestResult {
+    let _screen = one_window_at_a_time().await;
+    let (home, db) = office();
+    cli(&home, &db, &["customers", "sample", "--count", "120"]);
+    let tauri_driver = TauriDriver::start(&home, Some(&db));
+    let driver = tauri_driver.open_app(&app_binary()).await?;
+    set_up_first_start(&driver, PASSPHRASE, ADMIN).await?;
+    go_to_customers(&driver).await?;
+    wait_for_text(&driver, "customers-range", WAIT, |t| t == "1–50 of 120").await;
+    assert_eq!(listed_names(&driver).await?.len(), 50);
+    let prev = driver.find(By::Id("customers-prev")).await?;
+    assert!(!prev.is_enabled().await?, "nothing before the first page");
+
+    // From the search box into the rows, then a page down from a row.
+    driver
+        .find(By::Id("customers-search"))
+        .await?
+        .click()
+        .await?;
+    press(&driver, Key::Down).await?;
+    let first = listed_names(&driver).await?[0].clone();
+    assert_eq!(driver.active_element().await?.text().await?, first);
+    press(&driver, Key::PageDown).await?;
+    wait_for_text(&driver, "customers-range", WAIT, |t| t == "51–100 of 120").await;
+    let second_page = listed_names(&driver).await?;
+    assert_ne!(second_page[0], first);
+    wait_until("the focus on the new page's first row", WAIT, || async {
+        let text = driver.active_element().await?.text().await?;
+        Ok((text == second_page[0]).then_some(()))
+    })
+    .await;
+
+    let next = driver.find(By::Id("customers-next")).await?;
+    next.click().await?;
+    wait_for_text(&driver, "customers-range", WAIT, |t| t == "101–120 of 120").await;
+    assert_eq!(listed_names(&driver).await?.len(), 20);
+    assert!(!next.is_enabled().await?, "nothing after the last page");
+    prev.click().await?;
+    wait_for_text(&driver, "customers-range", WAIT, |t| t == "51–100 of 120").await;
+
+    // A search starts again from its first match; one that matches nobody says so.
+    type_into(&driver, "customers-search", "zzqx").await?;
+    wait_for_text(&driver, "customers-empty", WAIT, |t| {
+        t == "No customers match “zzqx”."
+    })
+    .await;
+    assert_eq!(text_of(&driver, "customers-range").await?, "");
+    driver.quit().await?;
+    Ok(())
+}
