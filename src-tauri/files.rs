@@ -50,3 +50,21 @@ pub fn open_folder(folder: &Path) -> Result<(), ShellError> {
         )
     })
 }
+
+/// Creates `path` for writing, never over an existing file, and (where the OS has such
+/// permissions) readable by its owner only: exports carry customers' contacts.
+pub fn create_private(path: &Path) -> Result<std::fs::File, ShellError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(|e| {
+        ShellError::new(
+            "file",
+            format!("cannot create the file {}: {e}", path.display()),
+        )
+    })
+}

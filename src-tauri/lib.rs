@@ -77,6 +77,16 @@ pub fn run() {
             commands::desk::verify_code,
             commands::desk::code_status,
             // Customers screen
+            commands::customers::list_customers,
+            commands::customers::get_customer,
+            commands::customers::create_customer,
+            commands::customers::update_customer,
+            commands::customers::delete_customer,
+            commands::customers::customer_import_rules,
+            commands::customers::preview_customer_import,
+            commands::customers::import_customers,
+            commands::customers::export_customers,
+            commands::customers::open_customers_export_folder,
             // Activity and Dashboard screens
             commands::activity::activity_codes,
             commands::activity::activity_code_detail,

@@ -12,10 +12,12 @@ function tauri() {
   return api;
 }
 
-export async function call(command, args = {}) {
+// `args` is the command's named arguments, or raw bytes (a Uint8Array) for a command that
+// takes its body as is, with `options.headers` for the rest.
+export async function call(command, args = {}, options = undefined) {
   const api = tauri();
   try {
-    return await api.core.invoke(command, args);
+    return await api.core.invoke(command, args, options);
   } catch (error) {
     if (error && typeof error === "object" && "kind" in error && "message" in error) {
       throw error;

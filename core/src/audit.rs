@@ -73,6 +73,7 @@ kinds! {
     CustomerUpdated => "customer_updated",
     CustomerDeleted => "customer_deleted",
     CustomersImported => "customers_imported",
+    CustomersExported => "customers_exported",
     SettingChanged => "setting_changed",
     BackupMade => "backup_made",
     DatabaseRestored => "database_restored",
@@ -622,7 +623,10 @@ mod tests {
         let rec = r.records().next().unwrap().unwrap();
         assert_eq!(&rec[1], "2026-03-02T09:00:00Z");
         assert_eq!(&rec[4], "'=HYPERLINK(\"x\")");
-        assert_eq!(&rec[8], "'+1 …0132", "a masked number is text, not a formula");
+        assert_eq!(
+            &rec[8], "'+1 …0132",
+            "a masked number is text, not a formula"
+        );
         assert_eq!(&rec[10], "a,\"b\"\nc");
     }
 

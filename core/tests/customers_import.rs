@@ -545,6 +545,57 @@ fn export_of_an_empty_database_is_just_the_header() {
 }
 
 #[test]
+fn an_export_is_recorded_with_who_how_many_and_where_but_never_the_contents() {
+    let (_dir, store, clock) = open();
+    seed_one(&store, &clock);
+    let mut out = Vec::new();
+    let n = customers::export_audited(
+        &store.conn(),
+        &clock,
+        "Ann Admin",
+        &mut out,
+        "otp-desk-customers-2026-12-01.csv",
+    )
+    .unwrap();
+    assert_eq!(n, 1);
+    let conn = store.conn();
+    let recorded: Vec<(String, String, String)> = conn
+        .prepare(
+            "SELECT operator, result, detail FROM audit_events WHERE kind = 'customers_exported'",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        recorded,
+        [(
+            "Ann Admin".to_string(),
+            "ok".to_string(),
+            "1 customer to otp-desk-customers-2026-12-01.csv".to_string()
+        )]
+    );
+    let text = String::from_utf8(out).unwrap();
+    let exported_row = text.lines().nth(1).unwrap();
+    assert!(!recorded[0].2.contains(exported_row));
+
+    // Without a name to record, nothing is written and nothing is recorded.
+    let mut out = Vec::new();
+    let err = customers::export_audited(&conn, &clock, " ", &mut out, "x.csv").unwrap_err();
+    assert!(matches!(err, CustomerError::Audit(_)), "{err}");
+    assert!(out.is_empty());
+    let events: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_events WHERE kind = 'customers_exported'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 1);
+}
+
+#[test]
 fn preview_shows_the_mapping_and_the_first_rows() {
     let p = customers::preview(fixture("customers_billing_export.csv").as_slice(), 2).unwrap();
     assert_eq!(p.delimiter, ';');

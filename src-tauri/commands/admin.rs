@@ -28,17 +28,22 @@ pub struct AdminState {
 }
 
 fn admin_state(state: &AppState, active: bool) -> Result<AdminState, ShellError> {
-    let store = state.store()?;
+    state_of(&state.store()?, &state.shared_session(), active)
+}
+
+fn state_of(
+    store: &Store,
+    session: &SharedSession,
+    active: bool,
+) -> Result<AdminState, ShellError> {
     let now = store.clock().now_ms();
     let stored = admin::status(&store.conn(), now)?;
-    let mut session = state.session();
-    let open = if active {
+    let mut session = lock_session(session);
+    if active {
         // Someone is working in the admin screens: that is activity, as a command would be.
         session.admin().check(now).ok();
-        session.admin().state(now)
-    } else {
-        session.admin().state(now)
-    };
+    }
+    let open = session.admin().state(now);
     Ok(AdminState {
         passphrase_set: stored.is_set,
         unlocked: open.unlocked,
@@ -56,7 +61,10 @@ pub async fn admin_status(
     state: State<'_, AppState>,
     active: Option<bool>,
 ) -> Result<AdminState, ShellError> {
-    admin_state(&state, active.unwrap_or(false))
+    // It reads the database, which a long import may hold for a while: off the async workers.
+    let store = state.store()?;
+    let session = state.shared_session();
+    blocking(move || state_of(&store, &session, active.unwrap_or(false))).await
 }
 
 /// Longer than any passphrase the rules allow; what is longer is refused before it is copied.

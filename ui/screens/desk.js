@@ -244,7 +244,7 @@ class Card {
     this.$("switch-channel").addEventListener("click", () => {
       this.send(this.challenge?.channel === "email" ? "sms" : "email");
     });
-    this.$("next-customer").addEventListener("click", () => this.app.startOver());
+    this.$("next-customer").addEventListener("click", () => this.app.desk.startOver());
     const input = this.$("code-input");
     input.addEventListener("input", () => this.codeTyped());
     this.$("verify-form").addEventListener("submit", (event) => {

@@ -793,6 +793,30 @@ pub fn export(conn: &Connection, mut out: impl Write) -> Result<u64, CustomerErr
     Ok(n)
 }
 
+/// [`export`], and an audit event saying who took the customer list away, how many customers
+/// it held and where it went (`destination`: a file name, shortened; never the contents).
+/// Nothing is recorded when the export fails.
+pub fn export_audited(
+    conn: &Connection,
+    clock: &dyn Clock,
+    operator: &str,
+    out: impl Write,
+    destination: &str,
+) -> Result<u64, CustomerError> {
+    let operator = audit::operator_name(operator)?;
+    let n = export(conn, out)?;
+    audit::record(
+        conn,
+        clock,
+        &Event::new(Kind::CustomersExported, Outcome::Ok, &operator).detail(format!(
+            "{n} {} to {}",
+            if n == 1 { "customer" } else { "customers" },
+            shorten(destination)
+        )),
+    )?;
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,8 +19,8 @@ pub mod sample;
 pub mod search;
 
 pub use self::csv::{
-    export, import, preview, ColumnMapping, ImportMode, ImportReport, Preview, PreviewRow,
-    Progress, RejectedRow,
+    export, export_audited, import, preview, ColumnMapping, ImportMode, ImportReport, Preview,
+    PreviewRow, Progress, RejectedRow,
 };
 pub use sample::{load_sample, synthetic};
 pub use search::{reindex, search};
