@@ -16,6 +16,20 @@ const COMMANDS: &[&str] = &[
     "send_code",
     "verify_code",
     "code_status",
+    "policy_settings",
+    "set_policy_setting",
+    "add_operator",
+    "rename_operator",
+    "retire_operator",
+    "reactivate_operator",
+    "admin_passphrase_rules",
+    "change_admin_passphrase",
+    "data_overview",
+    "backup_now",
+    "restore_backup",
+    "cleanup_codes",
+    "open_database_folder",
+    "open_backups_folder",
 ];
 
 fn main() {
