@@ -27,7 +27,10 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 pub(crate) fn desk_ready() {
     static READY: std::sync::Once = std::sync::Once::new();
     READY.call_once(|| {
-        let ms = STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or_default();
+        let ms = STARTED
+            .get()
+            .map(|t| t.elapsed().as_millis())
+            .unwrap_or_default();
         tracing::info!(ms, "desk ready");
     });
 }
@@ -189,7 +192,9 @@ mod acl_tests {
 
     fn listed_in_build_rs() -> Vec<String> {
         let build = include_str!("build.rs");
-        let start = build.find("const COMMANDS").expect("build.rs lists commands");
+        let start = build
+            .find("const COMMANDS")
+            .expect("build.rs lists commands");
         let end = start + build[start..].find("];").expect("the list ends");
         build[start..end]
             .split('"')
@@ -222,7 +227,10 @@ mod acl_tests {
             .map(|c| format!("allow-{}", c.replace('_', "-")))
             .collect();
         wanted.sort();
-        assert_eq!(allowed, wanted, "the capability must allow exactly the app's commands");
+        assert_eq!(
+            allowed, wanted,
+            "the capability must allow exactly the app's commands"
+        );
         assert_eq!(capability["windows"], serde_json::json!(["main"]));
     }
 }

@@ -33,9 +33,8 @@ impl AppState {
         log_folder: Option<PathBuf>,
         downloads: Option<PathBuf>,
     ) -> Self {
-        let secrets: Result<Arc<dyn SecretStore>, ShellError> = secrets::from_env()
-            .map(Arc::from)
-            .map_err(ShellError::from);
+        let secrets: Result<Arc<dyn SecretStore>, ShellError> =
+            secrets::from_env().map(Arc::from).map_err(ShellError::from);
         let mut delivery = Setup::for_database(database.path());
         if let Ok(store) = &secrets {
             delivery = delivery.with_secrets(store.clone());
@@ -76,7 +75,9 @@ impl AppState {
             .path()
             .and_then(|p| p.parent())
             .map(|p| p.join("backups"))
-            .ok_or_else(|| ShellError::new("backup", "the database is not a file; nothing to back up"))
+            .ok_or_else(|| {
+                ShellError::new("backup", "the database is not a file; nothing to back up")
+            })
     }
 
     pub fn store(&self) -> Result<Store, ShellError> {
