@@ -213,6 +213,12 @@ async fn admin_sets_the_policy_within_its_bounds_and_keeps_the_operator_list() -
     assert_eq!(region.tag_name().await?, "select");
     assert_eq!(region.value().await?.as_deref(), Some("US"));
     screenshot(&driver, "settings-policy.png").await;
+    driver
+        .find(By::Id("policy-office-title"))
+        .await?
+        .scroll_into_view()
+        .await?;
+    screenshot(&driver, "settings-policy-office.png").await;
 
     // Operators: a new one can be picked at once; a retired one cannot.
     open_tab(&driver, "operators").await?;
