@@ -33,6 +33,20 @@ const COMMANDS: &[&str] = &[
     "activity_export_audit",
     "activity_open_exports_folder",
     "dashboard_summary",
+    "policy_settings",
+    "set_policy_setting",
+    "add_operator",
+    "rename_operator",
+    "retire_operator",
+    "reactivate_operator",
+    "admin_passphrase_rules",
+    "change_admin_passphrase",
+    "data_overview",
+    "backup_now",
+    "restore_backup",
+    "cleanup_codes",
+    "open_database_folder",
+    "open_backups_folder",
 ];
 
 fn main() {

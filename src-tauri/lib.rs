@@ -97,6 +97,20 @@ pub fn run() {
             commands::activity::dashboard_summary,
             // Settings: mail and SMS accounts, message text
             // Settings: policy, operators, passphrase, data
+            commands::settings::office::policy_settings,
+            commands::settings::office::set_policy_setting,
+            commands::settings::office::add_operator,
+            commands::settings::office::rename_operator,
+            commands::settings::office::retire_operator,
+            commands::settings::office::reactivate_operator,
+            commands::settings::office::admin_passphrase_rules,
+            commands::settings::office::change_admin_passphrase,
+            commands::settings::office::data_overview,
+            commands::settings::office::backup_now,
+            commands::settings::office::restore_backup,
+            commands::settings::office::cleanup_codes,
+            commands::settings::office::open_database_folder,
+            commands::settings::office::open_backups_folder,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
@@ -182,11 +196,12 @@ mod acl_tests {
             .expect("lib.rs registers commands")
             + "generate_handler![".len();
         let end = start + lib[start..].find(']').expect("the list ends");
-        let code: String = lib[start..end]
+        // Comments (which may hold commas) go first, then the list is split at its commas.
+        let list: String = lib[start..end]
             .lines()
             .filter(|l| !l.trim().starts_with("//"))
             .collect();
-        code.split(',')
+        list.split(',')
             .map(|c| c.trim().rsplit("::").next().unwrap_or_default().to_string())
             .filter(|c| !c.is_empty())
             .collect()

@@ -3,8 +3,8 @@
 // them and tells them what changed.
 
 import { call } from "./ipc.js";
-import { syncWithApp } from "./clock.js";
-import { plural } from "./format.js";
+import { appNow, syncWithApp } from "./clock.js";
+import { clockTime, plural, sentence } from "./format.js";
 import { ActivityScreen } from "./screens/activity.js";
 import { CustomersScreen } from "./screens/customers.js";
 import { DashboardScreen } from "./screens/dashboard.js";
@@ -15,6 +15,13 @@ const REMEMBERED_OPERATOR = "otp-desk.operator";
 // How often an open admin screen asks whether the admin session is still unlocked (and says
 // whether anyone touched the keyboard or mouse since, which keeps it unlocked).
 const ADMIN_POLL_MS = 15_000;
+// What the unlock gate says when the admin area closed without anyone pressing "Lock admin".
+const IDLE_LOCK_NOTE =
+  "The admin area locked itself because nobody used it for a while. Enter the admin passphrase to go on.";
+
+function lockedOutText(until) {
+  return `Too many wrong admin passphrases: the admin area is locked until ${clockTime(until)}. Even the right passphrase is refused until then.`;
+}
 
 export class App {
   constructor(doc) {
@@ -24,6 +31,8 @@ export class App {
     this.admin = { passphrase_set: false, unlocked: false };
     this.lastInputAt = 0;
     this.lastPollAt = 0;
+    // Why the gate is showing, when it is not simply "this screen is for the admin".
+    this.lockNote = null;
     this.screens = new Map();
     this.current = null;
     this.desk = new Desk(doc, this);
@@ -43,6 +52,7 @@ export class App {
     // autofocus is not honoured by every webview once the page is already shown.
     this.$("search").focus();
     for (const screen of this.screens.values()) screen.mount();
+    this.gateIntro = this.$("gate-intro").textContent;
     this.mountFrame();
     this.route();
 
@@ -133,7 +143,9 @@ export class App {
     this.$("gate-form").hidden = !set;
     this.$("gate-not-set").hidden = set;
     this.$("gate-intro").hidden = !set;
-    this.$("gate-error").textContent = "";
+    this.$("gate-intro").textContent = this.lockNote ?? this.gateIntro;
+    const until = this.admin.locked_until;
+    this.$("gate-error").textContent = until && until > appNow() ? lockedOutText(until) : "";
     this.$("gate-passphrase").value = "";
     if (set) this.$("gate-passphrase").focus();
   }
@@ -166,12 +178,30 @@ export class App {
     if (!this.admin.unlocked) return;
     const active = this.lastInputAt > this.lastPollAt;
     this.lastPollAt = Date.now();
-    await this.refreshAdmin(active);
+    try {
+      const status = await call("admin_status", { active });
+      if (!status.unlocked) this.lockNote = IDLE_LOCK_NOTE;
+      this.showAdmin(status);
+    } catch (error) {
+      console.error("the admin state could not be read", error);
+    }
   }
 
-  // A screen's command answered "admin_locked": the session ended under it.
-  adminLocked() {
+  // A screen's command answered "admin_locked": the session ended under it. `reason` (that
+  // error, or a note of the screen's own, e.g. after a restore) is what the gate then says.
+  adminLocked(reason) {
+    this.lockNote = sentence(reason?.message) || IDLE_LOCK_NOTE;
     this.refreshAdmin();
+  }
+
+  // For admin screens: a command whose "admin_locked" answer also brings up the gate.
+  async adminCall(command, args) {
+    try {
+      return await call(command, args);
+    } catch (error) {
+      if (error?.kind === "admin_locked") this.adminLocked(error);
+      throw error;
+    }
   }
 
   async unlock() {
@@ -183,9 +213,10 @@ export class App {
     try {
       const status = await call("admin_unlock", { passphrase: input.value });
       input.value = "";
+      this.lockNote = null;
       this.showAdmin(status);
     } catch (e) {
-      error.textContent = e.message;
+      error.textContent = e.kind === "admin_locked_out" && e.at ? lockedOutText(e.at) : sentence(e.message);
       input.select();
       input.focus();
     }
@@ -193,6 +224,7 @@ export class App {
   }
 
   async lockAdmin() {
+    this.lockNote = null;
     try {
       this.showAdmin(await call("admin_lock"));
     } catch (error) {

@@ -57,4 +57,34 @@ const FAILURE_CLASS_WORDS = {
 export function failureClassWords(name) {
   if (!name) return "Failed";
   return FAILURE_CLASS_WORDS[name] ?? name.replaceAll("_", " ");
+function unitFormat(unit, fractionDigits = 0, unitDisplay = "long") {
+  return new Intl.NumberFormat(undefined, {
+    style: "unit",
+    unit,
+    unitDisplay,
+    maximumFractionDigits: fractionDigits,
+  });
+}
+
+// "1 minute", "15 minutes", "1 hour": a span of time the rules speak of, in words.
+export function spokenDuration(seconds) {
+  if (seconds >= 3600 && seconds % 3600 === 0) return unitFormat("hour").format(seconds / 3600);
+  if (seconds >= 60 && seconds % 60 === 0) return unitFormat("minute").format(seconds / 60);
+  return unitFormat("second").format(seconds);
+}
+
+// "45.1 kB", "1.4 MB": how big a file is.
+export function fileSize(bytes) {
+  const units = [["gigabyte", 1e9], ["megabyte", 1e6], ["kilobyte", 1e3]];
+  for (const [unit, size] of units) {
+    if (bytes >= size) return unitFormat(unit, 1, "short").format(bytes / size);
+  }
+  return unitFormat("byte", 0, "short").format(bytes);
+}
+
+// The app's messages start in lower case so they can follow a "because"; shown on their own
+// they start with a capital.
+export function sentence(text) {
+  const s = String(text ?? "");
+  return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
 }

@@ -82,8 +82,8 @@ fn weak_and_hostile_passphrases_are_refused_with_the_reason() {
     )
     .unwrap();
     let huge = "correct horse ".repeat(80_000);
-    type Expected = fn(&AdminError) -> bool;
-    let cases: &[(&str, Expected)] = &[
+    type IsRefusal = fn(&AdminError) -> bool;
+    let cases: &[(&str, IsRefusal)] = &[
         ("", |e| matches!(e, AdminError::TooShort { got: 0 })),
         ("            ", |e| matches!(e, AdminError::Blank)),
         ("short one", |e| {
