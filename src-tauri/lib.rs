@@ -61,6 +61,14 @@ pub fn run() {
             WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
             Ok(())
         })
+        .on_window_event(|window, event| {
+            if matches!(
+                event,
+                tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
+            ) {
+                remember_window_soon(window.app_handle());
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::admin::admin_status,
             commands::admin::admin_set_up,
@@ -118,6 +126,26 @@ pub fn run() {
         eprintln!("OTP Desk could not start its window: {error}");
         std::process::exit(1);
     }
+}
+
+/// Saves the window's size and place shortly after it stops changing. The window-state plugin
+/// saves only when the app closes normally; an office PC switched off at the end of the day
+/// never does, and the desk would open at its first size every morning.
+fn remember_window_soon(app: &tauri::AppHandle) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    static LATEST: AtomicU64 = AtomicU64::new(0);
+    let mine = LATEST.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        // A drag sends many events; only the last one's timer saves.
+        if LATEST.load(Ordering::SeqCst) == mine {
+            if let Err(error) = app.save_window_state(StateFlags::all()) {
+                tracing::warn!(%error, "the window's size and place could not be saved");
+            }
+        }
+    });
 }
 
 /// A second launch brings the running desk to the front and then quits. On Linux the hand-

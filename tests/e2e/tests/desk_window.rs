@@ -2,7 +2,8 @@
 //! database cannot be opened.
 
 use std::path::Path;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use otp_desk_e2e::{
     app_binary, one_window_at_a_time, screenshot, x_window_titles, AppHome, TauriDriver, TestResult,
@@ -139,8 +140,121 @@ async fn the_page_can_reach_only_the_app_s_own_commands() -> TestResult {
         answer.contains("not allowed"),
         "a command outside the capability must be refused, got {answer:?}"
     );
+    // The window-state plugin's own commands are not offered to the page either.
+    let answer = driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core
+               .invoke('plugin:window-state|save_window_state', { flags: 63 })
+               .then(() => done('allowed'), (error) => done(String(error)));",
+            Vec::new(),
+        )
+        .await?
+        .json()
+        .clone();
+    let answer = answer.as_str().unwrap_or_default();
+    assert!(answer.contains("not allowed"), "got {answer:?}");
     assert_native_window_title();
 
+    driver.quit().await?;
+    Ok(())
+}
+
+/// The app's environment for a launch outside WebDriver: the same home folders the driver
+/// gives it.
+fn launch_in(home: &AppHome) -> Command {
+    let mut command = Command::new(app_binary());
+    command
+        .env("HOME", home.home())
+        .env("XDG_DATA_HOME", home.data())
+        .env("XDG_CONFIG_HOME", home.config())
+        .env("XDG_CACHE_HOME", home.cache())
+        .env_remove("OTP_DESK_DB")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_launch_hands_over_to_the_open_desk() -> TestResult {
+    let _screen = one_window_at_a_time().await;
+    let home = AppHome::new();
+    let tauri_driver = TauriDriver::start(&home, None);
+    let driver = tauri_driver.open_app(&app_binary()).await?;
+    driver
+        .query(By::Id("status-db-path"))
+        .wait(Duration::from_secs(15), Duration::from_millis(100))
+        .first()
+        .await?;
+
+    let mut second = launch_in(&home).spawn()?;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = second.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = second.kill();
+            panic!("a second launch kept running instead of handing over to the open desk");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "the second launch ended with {status}");
+    // The first desk is still there and still the only one.
+    assert_eq!(driver.title().await?, TITLE);
+    if let Some(titles) = x_window_titles() {
+        let desks = titles.iter().filter(|t| *t == TITLE).count();
+        assert_eq!(desks, 1, "one desk window, not {desks}: {titles:?}");
+    }
+    driver.quit().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_window_opens_the_size_it_was_left() -> TestResult {
+    let _screen = one_window_at_a_time().await;
+    let home = AppHome::new();
+    let state_file = home.config().join("com.otpdesk.desk/.window-state.json");
+    {
+        let tauri_driver = TauriDriver::start(&home, None);
+        let driver = tauri_driver.open_app(&app_binary()).await?;
+        driver
+            .query(By::Id("status-db-path"))
+            .wait(Duration::from_secs(15), Duration::from_millis(100))
+            .first()
+            .await?;
+        driver.set_window_rect(20, 20, 1040, 700).await?;
+        // Saved shortly after the window stops changing, without waiting for the app to close.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let saved = std::fs::read_to_string(&state_file).unwrap_or_default();
+            let state: serde_json::Value = serde_json::from_str(&saved).unwrap_or_default();
+            if state["main"]["width"] == 1040 && state["main"]["height"] == 700 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the new size was not saved to {}: {saved}",
+                state_file.display()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        driver.quit().await?;
+    }
+    let tauri_driver = TauriDriver::start(&home, None);
+    let driver = tauri_driver.open_app(&app_binary()).await?;
+    driver
+        .query(By::Id("status-db-path"))
+        .wait(Duration::from_secs(15), Duration::from_millis(100))
+        .first()
+        .await?;
+    let rect = driver.get_window_rect().await?;
+    assert_eq!(
+        (rect.width, rect.height),
+        (1040, 700),
+        "the window should open at the size it was left"
+    );
     driver.quit().await?;
     Ok(())
 }
