@@ -24,6 +24,9 @@ pub(crate) struct TermSource<'a> {
     pub phone_e164: Option<&'a str>,
 }
 
+/// Bytes of a term kept in its [`Span`]'s head.
+const HEAD_BYTES: u32 = 8;
+
 /// One term in a [`TermList`].
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -83,7 +86,7 @@ impl TermList {
             return;
         }
         let term = &self.text.as_bytes()[start..];
-        let mut head = [0u8; 8];
+        let mut head = [0u8; HEAD_BYTES as usize];
         let n = term.len().min(head.len());
         head[..n].copy_from_slice(&term[..n]);
         self.spans.push(Span {
@@ -114,7 +117,15 @@ impl TermList {
     fn order(&self, a: &Span, b: &Span) -> Ordering {
         a.head
             .cmp(&b.head)
-            .then_with(|| self.term(a).cmp(self.term(b)))
+            .then_with(|| {
+                // Equal heads of terms that fit in them: the shorter is a prefix of the
+                // other (padded with zero bytes), so length decides without the buffer.
+                if a.len <= HEAD_BYTES && b.len <= HEAD_BYTES {
+                    a.len.cmp(&b.len)
+                } else {
+                    self.term(a).cmp(self.term(b))
+                }
+            })
             .then(a.owner.cmp(&b.owner))
     }
 
@@ -382,6 +393,43 @@ mod tests {
         assert_eq!(fold("Zoë Müller"), "zoe muller");
         assert_eq!(fold("Straße Łukasz"), "strasse lukasz");
         assert_eq!(fold("ﬁne"), "fine");
+    }
+
+    #[test]
+    fn sorting_agrees_with_sorting_the_strings_themselves() {
+        let words = [
+            "n",
+            "na",
+            "nab",
+            "nab\u{0}",
+            "nab\u{0}\u{0}",
+            "nabcdefg",
+            "nabcdefgh",
+            "nabcdefgh\u{0}",
+            "nabcdefghi",
+            "nabcdefgi",
+            "nzoë",
+            "nzoe",
+            "p4155550132",
+            "p415555",
+            "p4155550133",
+        ];
+        let mut list = TermList::default();
+        let mut want: Vec<(String, u32)> = Vec::new();
+        for owner in [2, 0, 1] {
+            list.set_owner(owner);
+            for w in words.iter().rev() {
+                list.push_stored(w);
+                want.push((w.to_string(), owner));
+            }
+        }
+        // A term of the namespace letter alone is no term.
+        want.retain(|(w, _)| w.len() > 1);
+        want.sort();
+        want.dedup();
+        list.sort_dedup();
+        let got: Vec<(String, u32)> = list.iter().map(|(t, o)| (t.to_string(), o)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
