@@ -49,7 +49,7 @@ impl Plan {
         let existing: i64 =
             conn.query_row("SELECT ifnull(max(id), 0) FROM customers", [], |r| r.get(0))?;
         let few = usize::try_from(existing)
-            .map_or(false, |n| n.saturating_mul(REBUILD_BELOW_SHARE) < incoming);
+            .is_ok_and(|n| n.saturating_mul(REBUILD_BELOW_SHARE) < incoming);
         Ok(if few { Plan::Rebuild } else { Plan::PerChunk })
     }
 }
