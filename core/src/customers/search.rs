@@ -18,9 +18,10 @@
 //! is what "contains" means for email. Any run of digits inside a phone number finds it,
 //! however it is formatted on either side ("555 01", "+1 (415) 555", "5550132").
 //!
-//! The terms of a customer are a pure function of its stored fields, which is how an edit
-//! removes the old ones without a second index on customer id. Changing that function means
-//! rebuilding the index with [`reindex`] in a migration.
+//! The terms of a customer (made in `terms.rs`) are a pure function of its stored fields,
+//! which is how an edit removes the old ones without a second index on customer id. Changing
+//! that function means rebuilding the index with [`reindex`] in a migration. How an import
+//! writes many customers' terms at once is in `bulk_index.rs`.
 //!
 //! # A query
 //!
