@@ -127,6 +127,10 @@ impl BulkIndex {
     /// all in key order.
     fn write_all(&mut self, conn: &Connection) -> Result<(), CustomerError> {
         let mut runs = std::mem::take(&mut self.runs);
+        if self.kept == 0 {
+            // Nothing was saved (every row refused, or all unchanged): the index stays.
+            return Ok(());
+        }
         self.kept = 0;
         let existing = take_existing(conn)?;
         runs.push(existing);

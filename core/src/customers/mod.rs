@@ -57,8 +57,6 @@ pub enum CustomerError {
     NotCsv(String),
     #[error("the file is larger than {} MB; split it into smaller files", .0 / (1024 * 1024))]
     TooLarge(u64),
-    #[error("more than 4 billion customers cannot be indexed at once")]
-    TooManyCustomers,
     #[error("the file has a header row but no customers")]
     NoRows,
     #[error("unknown import mode \"{0}\" (use all-or-nothing or skip-invalid)")]

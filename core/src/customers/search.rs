@@ -171,9 +171,15 @@ pub fn reindex(conn: &mut Connection) -> Result<u64, CustomerError> {
     Ok(ids.len() as u64)
 }
 
-/// A position in a list of customers as a [`TermList`] owner.
+/// A position in a list of customers as a [`TermList`] owner. Four billion customers would
+/// not fit in any database file this program makes; should it happen, it is a storage error.
 pub(crate) fn owner_number(position: usize) -> Result<u32, CustomerError> {
-    u32::try_from(position).map_err(|_| CustomerError::TooManyCustomers)
+    u32::try_from(position).map_err(|_| {
+        CustomerError::Storage(rusqlite::Error::IntegralValueOutOfRange(
+            0,
+            i64::try_from(position).unwrap_or(i64::MAX),
+        ))
+    })
 }
 
 /// One word of a query and the index ranges it may match, best rank first.
