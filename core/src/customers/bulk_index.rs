@@ -134,7 +134,7 @@ impl BulkIndex {
         self.kept = 0;
         let existing = take_existing(conn)?;
         runs.push(existing);
-        // Merging costs a sixth of writing; another thread merges while this one writes.
+        // Merging costs about a fifth of writing; another thread merges while this one writes.
         let runs = &runs;
         std::thread::scope(|scope| {
             let (send, receive) = mpsc::sync_channel::<Vec<(&str, i64)>>(4);
