@@ -111,18 +111,16 @@ fn main() {
         assert!(report.committed && report.rejected.is_empty());
         assert_eq!(report.inserted, rows as u64);
         assert_eq!(last.done, rows as u64);
-        let db_mb = std::fs::metadata(dir.path().join("import.db"))
-            .map(|m| m.len())
-            .unwrap_or(0)
-            + std::fs::metadata(dir.path().join("import.db-wal"))
-                .map(|m| m.len())
-                .unwrap_or(0);
+        let size_mb = |name: &str| {
+            std::fs::metadata(dir.path().join(name)).map_or(0.0, |m| m.len() as f64 / 1e6)
+        };
         println!(
-            "run {run}: {:>7.1} ms  ({:.1} µs/row, CPU {} ms, database + WAL {:.0} MB)",
+            "run {run}: {:>7.1} ms  ({:.1} µs/row, CPU {} ms, database {:.0} MB + WAL {:.0} MB)",
             took.as_secs_f64() * 1e3,
             took.as_secs_f64() * 1e6 / rows as f64,
             cpu.map_or("n/a".to_string(), |c| c.as_millis().to_string()),
-            db_mb as f64 / 1e6
+            size_mb("import.db"),
+            size_mb("import.db-wal")
         );
         times.push(took);
     }

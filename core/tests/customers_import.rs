@@ -664,3 +664,147 @@ fn import_needs_a_named_operator() {
     assert!(matches!(err, CustomerError::Audit(_)));
     assert_eq!(customers::count(&store.conn()).unwrap(), 0);
 }
+
+/// `n` sample customers as the billing system would export them, accounts from `first`.
+fn sample_file(n: usize, seed: u64, first: usize) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "Account Number",
+        "Name",
+        "Email",
+        "Phone",
+        "Service Address",
+        "Notes",
+    ])
+    .unwrap();
+    for (i, c) in customers::synthetic(n, seed).enumerate() {
+        w.write_record([
+            &format!("S-{:07}", first + i),
+            &c.name,
+            &c.email,
+            &c.phone,
+            &c.service_address,
+            &c.notes,
+        ])
+        .unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// Every row of the search index, in key order.
+fn index_rows(conn: &Connection) -> Vec<(String, i64)> {
+    conn.prepare("SELECT term, customer_id FROM customer_terms ORDER BY term, customer_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The index as the import left it must be exactly the one built afresh from the records.
+fn assert_index_matches_the_records(store: &Store) {
+    let mut conn = store.conn();
+    let imported = index_rows(&conn);
+    customers::reindex(&mut conn).unwrap();
+    let rebuilt = index_rows(&conn);
+    assert_eq!(imported.len(), rebuilt.len());
+    assert!(
+        imported == rebuilt,
+        "the imported index differs from the records"
+    );
+}
+
+#[test]
+fn a_first_import_of_many_customers_indexes_every_one_of_them() {
+    let (_dir, store, clock) = open();
+    let file = sample_file(21_000, 5, 1);
+    let report = import(&store, &clock, &file, ImportMode::AllOrNothing).unwrap();
+    assert!(report.committed);
+    assert_eq!(report.inserted, 21_000);
+    assert_index_matches_the_records(&store);
+    let conn = store.conn();
+    let last = customers::by_account(&conn, "S-0021000").unwrap().unwrap();
+    let phone = last.phone.clone().unwrap_or_default();
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let fragment = &digits[digits.len() - 7..digits.len() - 2];
+    let found = customers::search(&conn, fragment, 200, 0).unwrap();
+    assert!(
+        found.iter().any(|c| c.id == last.id),
+        "{fragment} finds {phone}"
+    );
+}
+
+#[test]
+fn importing_after_a_few_sample_customers_keeps_them_findable() {
+    let (_dir, store, clock) = open();
+    customers::load_sample(&mut store.conn(), &clock, "admin", 25).unwrap();
+    let sample: Vec<Customer> = customers::search(&store.conn(), "", 25, 0).unwrap();
+    let report = import(
+        &store,
+        &clock,
+        &sample_file(12_000, 6, 1),
+        ImportMode::AllOrNothing,
+    )
+    .unwrap();
+    assert_eq!(report.inserted, 12_000);
+    assert_index_matches_the_records(&store);
+    let conn = store.conn();
+    for c in &sample {
+        let found = customers::search(&conn, &c.account_number, 5, 0).unwrap();
+        assert_eq!(found[0].id, c.id, "{}", c.account_number);
+    }
+}
+
+#[test]
+fn importing_into_a_large_database_adds_to_its_index() {
+    let (_dir, store, clock) = open();
+    import(
+        &store,
+        &clock,
+        &sample_file(12_000, 7, 1),
+        ImportMode::AllOrNothing,
+    )
+    .unwrap();
+    clock.advance_secs(60);
+    // A few hundred new customers, and updates to some of the existing ones.
+    let mut update = String::from_utf8(sample_file(300, 8, 11_901)).unwrap();
+    update.push_str("S-0000002,Renamed Customer,,,,\n");
+    let report = import(&store, &clock, update.as_bytes(), ImportMode::AllOrNothing).unwrap();
+    assert_eq!((report.inserted, report.updated), (200, 101));
+    assert_index_matches_the_records(&store);
+    let conn = store.conn();
+    let renamed = customers::search(&conn, "renamed", 5, 0).unwrap();
+    assert_eq!(renamed.len(), 1);
+    assert_eq!(renamed[0].account_number, "S-0000002");
+}
+
+#[test]
+fn a_repeated_account_number_far_down_the_file_names_the_first_line() {
+    let (_dir, store, clock) = open();
+    let mut file = String::from_utf8(sample_file(21_000, 9, 1)).unwrap();
+    // Some sample notes span lines, so the last row's line is counted, not assumed.
+    let last_line = file.matches('\n').count() as u64 + 1;
+    let first_line = file[..file.find("S-0000003").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    file.push_str("s-0000003,Someone Else,,,,\n");
+    let report = import(&store, &clock, file.as_bytes(), ImportMode::SkipInvalid).unwrap();
+    assert_eq!(report.inserted, 21_000);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].line, last_line);
+    assert!(
+        report.rejected[0]
+            .reason
+            .contains(&format!("also on line {first_line};")),
+        "{}",
+        report.rejected[0].reason
+    );
+    assert_index_matches_the_records(&store);
+
+    let (_dir, store, clock) = open();
+    let report = import(&store, &clock, file.as_bytes(), ImportMode::AllOrNothing).unwrap();
+    assert!(!report.committed);
+    assert_eq!(snapshot(&store.conn()).0, 0, "nothing was saved");
+    assert_eq!(snapshot(&store.conn()).1, 0, "nothing was indexed");
+}

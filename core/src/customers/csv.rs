@@ -15,9 +15,10 @@
 //! - the whole import is one transaction: a failure or a crash half-way leaves the database
 //!   exactly as it was.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::mpsc;
 
 use ::csv::{ByteRecord, ReaderBuilder, WriterBuilder};
@@ -25,7 +26,8 @@ use phonenumber::country::Id as Region;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::search::insert_sorted_terms;
+use super::bulk_index::{BulkIndex, Plan};
+use super::terms::TermList;
 use super::{
     upsert_row, validate, CustomerError, CustomerInput, FieldError, Saved, Upserted, ValidCustomer,
 };
@@ -331,11 +333,9 @@ struct Lines<'a> {
 impl<'a> Lines<'a> {
     fn new(text: &'a [u8]) -> Self {
         let mut starts = Vec::new();
-        for (i, b) in text.iter().enumerate() {
-            match b {
-                b'\n' => starts.push(i + 1),
-                b'\r' if text.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-                _ => {}
+        for i in memchr::memchr2_iter(b'\n', b'\r', text) {
+            if text[i] == b'\n' || text.get(i + 1) != Some(&b'\n') {
+                starts.push(i + 1);
             }
         }
         Self { text, starts }
@@ -436,7 +436,8 @@ struct Checked {
 /// (by term, then row), so the writing thread only writes.
 struct CheckedChunk {
     rows: Vec<Checked>,
-    terms: Vec<(String, usize)>,
+    /// Owned by row positions in `rows`.
+    terms: TermList,
 }
 
 fn check_chunk(
@@ -450,17 +451,15 @@ fn check_chunk(
         .iter()
         .map(|rec| check(lines.of(rec), rec, cols, delimiter, region))
         .collect();
-    let mut terms = Vec::with_capacity(rows.len() * 20);
+    let mut terms = TermList::for_customers(rows.len());
     for (i, row) in rows.iter().enumerate() {
         if let Ok(v) = &row.outcome {
-            terms.extend(
-                super::search::terms(&v.term_source())
-                    .into_iter()
-                    .map(|t| (t, i)),
-            );
+            // A chunk has CHUNK_ROWS rows, far below u32::MAX.
+            terms.set_owner(i as u32);
+            terms.add(&v.term_source());
         }
     }
-    terms.sort_unstable();
+    terms.sort_dedup();
     CheckedChunk { rows, terms }
 }
 
@@ -629,84 +628,78 @@ fn import_rows(
     let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut done = 0;
 
-    // Checking rows (parsing, validation, building terms) overlaps with writing them: one
-    // thread checks and sorts the next chunk while this one writes the current one. More
-    // checkers do not help: the phone metadata library runs its patterns under one lock.
+    let mut index = BulkIndex::new(Plan::choose(&tx, rows.len())?);
+    let checkers = match index.plan() {
+        // The writer has little to do until the end: check on every core.
+        Plan::Rebuild => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        // The writer is the slower side; a second checker would only take its core.
+        Plan::PerChunk => 1,
+    };
+
+    // Checking rows (parsing, validation, building terms) overlaps with writing them: the
+    // checking threads take chunks in turn, and this thread saves them in file order.
+    let next_chunk = AtomicUsize::new(0);
     let written = std::thread::scope(|scope| -> Result<(), CustomerError> {
-        let (send, receive) = mpsc::sync_channel::<CheckedChunk>(2);
-        scope.spawn(move || {
-            for chunk in rows.chunks(CHUNK_ROWS) {
+        let (send, receive) = mpsc::sync_channel::<(usize, CheckedChunk)>(2 * checkers);
+        for _ in 0..checkers {
+            let send = send.clone();
+            let next_chunk = &next_chunk;
+            scope.spawn(move || loop {
+                let i = next_chunk.fetch_add(1, AtomicOrdering::Relaxed);
+                let Some(chunk) = rows.chunks(CHUNK_ROWS).nth(i) else {
+                    return;
+                };
                 let checked = check_chunk(chunk, lines, cols, shape.delimiter, region);
-                if send.send(checked).is_err() {
+                if send.send((i, checked)).is_err() {
                     // The writer stopped (an error); nothing more to check.
                     return;
                 }
-            }
-        });
-        for chunk in receive {
-            let checked_rows = chunk.rows.len() as u64;
-            let mut keep: Vec<Option<ValidCustomer>> = Vec::with_capacity(chunk.rows.len());
-            for row in chunk.rows {
-                let dup = row.account.as_ref().and_then(|a| {
-                    let key = a.to_ascii_lowercase();
-                    match first_line.get(&key) {
-                        Some(first) => Some(*first),
-                        None => {
-                            first_line.insert(key, row.line);
-                            None
+            });
+        }
+        drop(send);
+        let mut early: BTreeMap<usize, CheckedChunk> = BTreeMap::new();
+        let mut next = 0;
+        for (i, chunk) in receive {
+            early.insert(i, chunk);
+            while let Some(chunk) = early.remove(&next) {
+                next += 1;
+                let checked_rows = chunk.rows.len() as u64;
+                let keep = screen(chunk.rows, &mut first_line, &mut report);
+                // In all-or-nothing mode, once a row is refused there is nothing left to
+                // write; checking goes on so the report lists every problem at once.
+                if mode == ImportMode::SkipInvalid || report.rejected.is_empty() {
+                    let mut ids: Vec<Option<i64>> = Vec::with_capacity(keep.len());
+                    let mut counts = Upserted::default();
+                    for v in &keep {
+                        let saved = match v {
+                            Some(v) => Some(upsert_row(&tx, v, now)?),
+                            None => None,
+                        };
+                        if let Some(saved) = saved {
+                            counts.count(saved);
                         }
+                        ids.push(saved.and_then(Saved::needs_terms));
                     }
-                });
-                let outcome = match (dup, row.outcome) {
-                    (Some(first), _) => Err(format!(
-                        "account number {} is also on line {first}; each account may appear only once in a file",
-                        shorten(row.account.as_deref().unwrap_or_default())
-                    )),
-                    (None, outcome) => outcome,
-                };
-                match outcome {
-                    Ok(v) => keep.push(Some(v)),
-                    Err(reason) => {
-                        keep.push(None);
-                        report.rejected.push(RejectedRow {
-                            line: row.line,
-                            account_number: row.account.as_deref().map(shorten),
-                            reason,
-                        });
-                    }
+                    index.add(&tx, chunk.terms, ids)?;
+                    add(&mut report, counts);
+                }
+                done += checked_rows;
+                // With a rebuild the last step is the index; it is reported when written.
+                if done < total || index.plan() == Plan::PerChunk {
+                    progress(Progress { done, total });
                 }
             }
-            // In all-or-nothing mode, once a row is refused there is nothing left to write;
-            // checking goes on so the report lists every problem at once.
-            if mode == ImportMode::SkipInvalid || report.rejected.is_empty() {
-                let mut ids: Vec<Option<i64>> = Vec::with_capacity(keep.len());
-                let mut counts = Upserted::default();
-                for v in &keep {
-                    let saved = match v {
-                        Some(v) => Some(upsert_row(&tx, v, now)?),
-                        None => None,
-                    };
-                    if let Some(saved) = saved {
-                        counts.count(saved);
-                    }
-                    ids.push(saved.and_then(Saved::needs_terms));
-                }
-                // New rows get increasing ids, so (term, row) order is (term, id) order.
-                let terms = chunk.terms.iter().filter_map(|(term, row)| {
-                    ids.get(*row)
-                        .copied()
-                        .flatten()
-                        .map(|id| (term.as_str(), id))
-                });
-                insert_sorted_terms(&tx, terms)?;
-                add(&mut report, counts);
-            }
-            done += checked_rows;
-            progress(Progress { done, total });
         }
         Ok(())
     });
     written?;
+    let withheld = index.plan() == Plan::Rebuild;
+    if mode == ImportMode::SkipInvalid || report.rejected.is_empty() {
+        index.finish(&tx)?;
+    }
+    if withheld {
+        progress(Progress { done, total });
+    }
 
     if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
         drop(tx);
@@ -735,6 +728,47 @@ fn import_rows(
     tx.commit()?;
     report.committed = true;
     Ok(report)
+}
+
+/// The checked rows of a chunk with duplicates of earlier account numbers refused; refused
+/// rows go to the report and become `None`.
+fn screen(
+    rows: Vec<Checked>,
+    first_line: &mut HashMap<String, u64>,
+    report: &mut ImportReport,
+) -> Vec<Option<ValidCustomer>> {
+    let mut keep = Vec::with_capacity(rows.len());
+    for row in rows {
+        let dup = row.account.as_ref().and_then(|a| {
+            let key = a.to_ascii_lowercase();
+            match first_line.get(&key) {
+                Some(first) => Some(*first),
+                None => {
+                    first_line.insert(key, row.line);
+                    None
+                }
+            }
+        });
+        let outcome = match (dup, row.outcome) {
+            (Some(first), _) => Err(format!(
+                "account number {} is also on line {first}; each account may appear only once in a file",
+                shorten(row.account.as_deref().unwrap_or_default())
+            )),
+            (None, outcome) => outcome,
+        };
+        match outcome {
+            Ok(v) => keep.push(Some(v)),
+            Err(reason) => {
+                keep.push(None);
+                report.rejected.push(RejectedRow {
+                    line: row.line,
+                    account_number: row.account.as_deref().map(shorten),
+                    reason,
+                });
+            }
+        }
+    }
+    keep
 }
 
 fn add(report: &mut ImportReport, n: Upserted) {

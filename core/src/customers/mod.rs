@@ -14,9 +14,11 @@ use crate::clock::{Clock, Millis};
 use crate::contact::{self, is_bidi_control, shorten};
 use crate::settings::{self, SettingsError};
 
+mod bulk_index;
 pub mod csv;
 pub mod sample;
 pub mod search;
+mod terms;
 
 pub use self::csv::{
     export, export_audited, import, preview, ColumnMapping, ImportMode, ImportReport, Preview,
@@ -160,8 +162,8 @@ impl Customer {
         })
     }
 
-    pub(crate) fn term_source(&self) -> search::TermSource<'_> {
-        search::TermSource {
+    pub(crate) fn term_source(&self) -> terms::TermSource<'_> {
+        terms::TermSource {
             account_number: &self.account_number,
             name: &self.name,
             email: self.email.as_deref(),
@@ -201,8 +203,8 @@ impl Customer {
 }
 
 impl ValidCustomer {
-    pub(crate) fn term_source(&self) -> search::TermSource<'_> {
-        search::TermSource {
+    pub(crate) fn term_source(&self) -> terms::TermSource<'_> {
+        terms::TermSource {
             account_number: &self.account_number,
             name: &self.name,
             email: self.email.as_deref(),
@@ -686,16 +688,19 @@ pub(crate) fn upsert_many<'a>(
     rows: impl IntoIterator<Item = &'a ValidCustomer>,
 ) -> Result<Upserted, CustomerError> {
     let mut done = Upserted::default();
-    let mut terms: Vec<(String, i64)> = Vec::new();
+    let mut terms = terms::TermList::default();
+    let mut ids = Vec::new();
     for v in rows {
         let saved = upsert_row(tx, v, now)?;
         done.count(saved);
         if let Some(id) = saved.needs_terms() {
-            terms.extend(search::terms(&v.term_source()).into_iter().map(|t| (t, id)));
+            terms.set_owner(search::owner_number(ids.len())?);
+            terms.add(&v.term_source());
+            ids.push(id);
         }
     }
-    terms.sort_unstable();
-    search::insert_sorted_terms(tx, terms.iter().map(|(t, id)| (t.as_str(), *id)))?;
+    terms.sort_dedup();
+    search::insert_sorted_terms(tx, terms.iter().map(|(t, i)| (t, ids[i as usize])))?;
     Ok(done)
 }
 

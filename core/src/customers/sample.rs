@@ -580,7 +580,7 @@ impl Rng {
 
 /// Letters and digits only, without accents: "Zoë O'Brien" → "zoe", "obrien".
 fn ascii_word(s: &str) -> String {
-    super::search::fold(s)
+    super::terms::fold(s)
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect()

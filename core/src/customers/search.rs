@@ -18,9 +18,10 @@
 //! is what "contains" means for email. Any run of digits inside a phone number finds it,
 //! however it is formatted on either side ("555 01", "+1 (415) 555", "5550132").
 //!
-//! The terms of a customer are a pure function of its stored fields, which is how an edit
-//! removes the old ones without a second index on customer id. Changing that function means
-//! rebuilding the index with [`reindex`] in a migration.
+//! The terms of a customer (made in `terms.rs`) are a pure function of its stored fields,
+//! which is how an edit removes the old ones without a second index on customer id. Changing
+//! that function means rebuilding the index with [`reindex`] in a migration. How an import
+//! writes many customers' terms at once is in `bulk_index.rs`.
 //!
 //! # A query
 //!
@@ -43,9 +44,11 @@ use std::ops::ControlFlow;
 
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection};
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
 
+use super::terms::{
+    account_has_prefix, account_key, email_has_prefix, fold, name_has_prefix, name_key,
+    phone_digits, terms, TermList, TermSource, EMAIL_SEPARATORS,
+};
 use super::{by_account, get, Customer, CustomerError, COLUMNS};
 use crate::contact::is_bidi_control;
 
@@ -77,17 +80,6 @@ const LIMITS: Limits = Limits {
     max_candidates: 20_000,
 };
 
-const EMAIL_SEPARATORS: [char; 5] = ['@', '.', '_', '+', '-'];
-
-/// The stored fields that terms are made from.
-pub(crate) struct TermSource<'a> {
-    pub account_number: &'a str,
-    pub name: &'a str,
-    pub email: Option<&'a str>,
-    pub phone: Option<&'a str>,
-    pub phone_e164: Option<&'a str>,
-}
-
 /// How well a customer matched; lower sorts first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Rank {
@@ -95,128 +87,6 @@ enum Rank {
     Name,
     Email,
     Phone,
-}
-
-/// Every search term of a customer, sorted and without repeats.
-pub(crate) fn terms(src: &TermSource<'_>) -> Vec<String> {
-    let mut out = Vec::with_capacity(24);
-    account_terms(src.account_number, &mut out);
-    name_terms(src.name, &mut out);
-    if let Some(email) = src.email {
-        email_terms(email, &mut out);
-    }
-    for phone in [src.phone_e164, src.phone].into_iter().flatten() {
-        phone_terms(phone, &mut out);
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// Letters and digits only, lower-cased: "WB-0001234" and "wb 0001234" are one account.
-fn account_key(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-fn account_terms(account: &str, out: &mut Vec<String>) {
-    let compact = account_key(account);
-    // Parts start after punctuation and where letters turn into digits or back, so that
-    // "1234" finds WB-0001234 as well as "WB-00012" does.
-    let mut prev: Option<char> = None;
-    let mut parts = Vec::new();
-    let mut at = 0;
-    for c in account.chars() {
-        if c.is_ascii_alphanumeric() {
-            let starts = match prev {
-                None => true,
-                Some(p) => !p.is_ascii_alphanumeric() || p.is_ascii_digit() != c.is_ascii_digit(),
-            };
-            if starts {
-                parts.push(at);
-            }
-            at += 1;
-        }
-        prev = Some(c);
-    }
-    for start in parts {
-        let rest = &compact[start..];
-        out.push(format!("a{rest}"));
-        let unpadded = rest.trim_start_matches('0');
-        if unpadded.len() != rest.len() && unpadded.starts_with(|c: char| c.is_ascii_digit()) {
-            out.push(format!("a{unpadded}"));
-        }
-    }
-}
-
-/// Lower case without accents: "Zoë", "ZOE" and "zoe" are one name; "Søren" is "soren".
-pub(crate) fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-    {
-        match c {
-            'ß' => out.push_str("ss"),
-            'æ' => out.push_str("ae"),
-            'œ' => out.push_str("oe"),
-            'þ' => out.push_str("th"),
-            'ø' => out.push('o'),
-            'ł' => out.push('l'),
-            'đ' | 'ð' => out.push('d'),
-            'ı' => out.push('i'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn name_key(word: &str) -> String {
-    word.chars().filter(|c| c.is_alphanumeric()).collect()
-}
-
-fn name_terms(name: &str, out: &mut Vec<String>) {
-    let folded = fold(name);
-    for word in folded.split_whitespace() {
-        let key = name_key(word);
-        if key.is_empty() {
-            continue;
-        }
-        out.push(format!("n{key}"));
-        let mut parts = word
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|p| !p.is_empty());
-        if let (Some(first), Some(second)) = (parts.next(), parts.next()) {
-            for p in [first, second].into_iter().chain(parts) {
-                out.push(format!("n{p}"));
-            }
-        }
-    }
-}
-
-fn email_terms(email: &str, out: &mut Vec<String>) {
-    let lower = email.to_lowercase();
-    out.push(format!("e{lower}"));
-    for (i, c) in lower.char_indices() {
-        if EMAIL_SEPARATORS.contains(&c) {
-            let rest = &lower[i + c.len_utf8()..];
-            if !rest.is_empty() && !rest.starts_with(EMAIL_SEPARATORS) {
-                out.push(format!("e{rest}"));
-            }
-        }
-    }
-}
-
-fn phone_terms(phone: &str, out: &mut Vec<String>) {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    for start in 0..=digits.len().saturating_sub(MIN_PHONE_DIGITS) {
-        if digits.len() - start >= MIN_PHONE_DIGITS {
-            out.push(format!("p{}", &digits[start..]));
-        }
-    }
 }
 
 /// Adds the terms of customer `id`.
@@ -283,21 +153,33 @@ pub(crate) fn insert_sorted_terms<'a>(
 pub fn reindex(conn: &mut Connection) -> Result<u64, CustomerError> {
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM customer_terms", [])?;
-    let mut pairs = Vec::new();
-    let mut n = 0;
+    let mut list = TermList::default();
+    let mut ids = Vec::new();
     {
         let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM customers"))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let c = Customer::from_row(row)?;
-            pairs.extend(terms(&c.term_source()).into_iter().map(|t| (t, c.id)));
-            n += 1;
+            list.set_owner(owner_number(ids.len())?);
+            list.add(&c.term_source());
+            ids.push(c.id);
         }
     }
-    pairs.sort_unstable();
-    insert_sorted_terms(&tx, pairs.iter().map(|(t, id)| (t.as_str(), *id)))?;
+    list.sort_dedup();
+    insert_sorted_terms(&tx, list.iter().map(|(t, i)| (t, ids[i as usize])))?;
     tx.commit()?;
-    Ok(n)
+    Ok(ids.len() as u64)
+}
+
+/// A position in a list of customers as a [`TermList`] owner. Four billion customers would
+/// not fit in any database file this program makes; should it happen, it is a storage error.
+pub(crate) fn owner_number(position: usize) -> Result<u32, CustomerError> {
+    u32::try_from(position).map_err(|_| {
+        CustomerError::Storage(rusqlite::Error::IntegralValueOutOfRange(
+            0,
+            i64::try_from(position).unwrap_or(i64::MAX),
+        ))
+    })
 }
 
 /// One word of a query and the index ranges it may match, best rank first.
@@ -310,32 +192,20 @@ impl Token {
     /// How this token matches customer `c`, if at all: the answer the index would give,
     /// worked out from the record for a customer already in hand.
     fn rank_of(&self, c: &Customer) -> Option<Rank> {
-        let any_prefix =
-            |terms: &[String], prefix: &str| terms.iter().any(|t| t.starts_with(prefix));
         self.ranges.iter().find_map(|(rank, prefix)| {
-            let mut terms = Vec::new();
             let hit = match rank {
-                Rank::Account => {
-                    account_terms(&c.account_number, &mut terms);
-                    any_prefix(&terms, prefix)
-                }
-                Rank::Name => {
-                    name_terms(&c.name, &mut terms);
-                    any_prefix(&terms, prefix)
-                }
-                Rank::Email => c.email.as_deref().is_some_and(|e| {
-                    email_terms(e, &mut terms);
-                    any_prefix(&terms, prefix)
-                }),
+                Rank::Account => account_has_prefix(&c.account_number, prefix),
+                Rank::Name => name_has_prefix(&c.name, prefix),
+                Rank::Email => c
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| email_has_prefix(e, prefix)),
                 // Some stored suffix starts with these (3 or more) digits exactly when the
                 // digits occur in the number.
                 Rank::Phone => [c.phone_e164.as_deref(), c.phone.as_deref()]
                     .into_iter()
                     .flatten()
-                    .any(|p| {
-                        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
-                        digits.contains(&prefix[1..])
-                    }),
+                    .any(|p| phone_digits(p).contains(&prefix[1..])),
             };
             hit.then_some(*rank)
         })
@@ -727,77 +597,6 @@ mod tests {
     use crate::customers::{create, CustomerInput};
     use crate::{ManualClock, Store};
     use std::sync::Arc;
-
-    fn source<'a>(
-        account: &'a str,
-        name: &'a str,
-        email: Option<&'a str>,
-        phone: Option<&'a str>,
-        e164: Option<&'a str>,
-    ) -> TermSource<'a> {
-        TermSource {
-            account_number: account,
-            name,
-            email,
-            phone,
-            phone_e164: e164,
-        }
-    }
-
-    #[test]
-    fn account_terms_cover_parts_and_padding() {
-        let t = terms(&source("WB-0001234", "X", None, None, None));
-        assert!(t.contains(&"awb0001234".to_string()));
-        assert!(t.contains(&"a0001234".to_string()));
-        assert!(t.contains(&"a1234".to_string()));
-        let t = terms(&source("ACC12b", "X", None, None, None));
-        for want in ["aacc12b", "a12b", "ab"] {
-            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
-        }
-    }
-
-    #[test]
-    fn name_terms_are_folded_words_and_parts() {
-        let t = terms(&source("1", "Zoë O'Brien-Lee  Søren", None, None, None));
-        for want in ["nzoe", "nobrienlee", "no", "nbrien", "nlee", "nsoren"] {
-            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
-        }
-    }
-
-    #[test]
-    fn email_terms_start_at_every_part() {
-        let t = terms(&source(
-            "1",
-            "X",
-            Some("Jo.Smith+bills@Example.com"),
-            None,
-            None,
-        ));
-        for want in [
-            "ejo.smith+bills@example.com",
-            "esmith+bills@example.com",
-            "ebills@example.com",
-            "eexample.com",
-            "ecom",
-        ] {
-            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
-        }
-    }
-
-    #[test]
-    fn phone_terms_are_digit_suffixes_of_both_forms() {
-        let t = terms(&source(
-            "1",
-            "X",
-            None,
-            Some("020 7946 0958"),
-            Some("+442079460958"),
-        ));
-        for want in ["p442079460958", "p02079460958", "p2079460958", "p958"] {
-            assert!(t.contains(&want.to_string()), "{want} in {t:?}");
-        }
-        assert!(!t.contains(&"p58".to_string()));
-    }
 
     #[test]
     fn phone_fragments_stay_one_token() {
