@@ -1,12 +1,15 @@
 //! The app as a whole: what the status line and the first-start banner show, who is at the
 //! desk, sample customers, and the outbox folder.
 
+use std::sync::Arc;
+
 use otp_desk_core::admin;
 use otp_desk_core::clock::Millis;
 use otp_desk_core::customers::{self, sample};
 use otp_desk_core::delivery::accounts::{self, AccountKind};
 use otp_desk_core::delivery::sms_accounts;
 use otp_desk_core::operators;
+use otp_desk_core::secrets::SecretStore;
 use otp_desk_core::store::{self, Store};
 use serde::Serialize;
 use tauri::State;
@@ -55,37 +58,34 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, ShellEr
     let operator = state.session().current_operator().map(str::to_string);
     let log_folder = state.log_folder.as_ref().map(|p| p.display().to_string());
     let secrets = state.secrets();
-    blocking(move || {
-        let mut status = status_of(&store, operator, log_folder)?;
-        // No keyring means no Twilio token either: the reason says so.
-        status.sms = match secrets {
-            Ok(secrets) => {
-                let a = sms_accounts::availability(&store.conn(), secrets.as_ref())?;
-                SmsStatusLine {
-                    configured: a.available,
-                    account: a.account,
-                    reason: a.reason,
-                }
-            }
-            Err(error) => SmsStatusLine {
-                configured: false,
-                account: None,
-                reason: Some(error.message),
-            },
-        };
-        Ok(status)
-    })
-    .await
+    blocking(move || status_of(&store, secrets, operator, log_folder)).await
 }
 
 fn status_of(
     store: &Store,
+    secrets: Result<Arc<dyn SecretStore>, ShellError>,
     operator: Option<String>,
     log_folder: Option<String>,
 ) -> Result<AppStatus, ShellError> {
     let conn = store.conn();
     let customers = customers::count(&conn)?;
     let account = accounts::default_account(&conn)?;
+    // No keyring means no Twilio token either: the reason says so.
+    let sms = match secrets {
+        Ok(secrets) => {
+            let a = sms_accounts::availability(&conn, secrets.as_ref())?;
+            SmsStatusLine {
+                configured: a.available,
+                account: a.account,
+                reason: a.reason,
+            }
+        }
+        Err(error) => SmsStatusLine {
+            configured: false,
+            account: None,
+            reason: Some(error.message),
+        },
+    };
     Ok(AppStatus {
         database_path: store
             .path()
@@ -99,11 +99,7 @@ fn status_of(
             kind: account.kind,
             account: account.name,
         },
-        sms: SmsStatusLine {
-            configured: false,
-            account: None,
-            reason: None,
-        },
+        sms,
         operator,
         admin_set_up: admin::is_set(&conn)?,
         log_folder,
