@@ -9,6 +9,10 @@ use chrono::Local;
 use crate::error::ShellError;
 
 /// A file name in `folder` that does not exist yet: `stem-2026-12-01.ext`, then `-2`, `-3`…
+#[allow(
+    dead_code,
+    reason = "the Data and backups tab writes its exports and backups here"
+)]
 pub fn new_file_in(folder: &Path, stem: &str, ext: &str) -> Result<PathBuf, ShellError> {
     std::fs::create_dir_all(folder).map_err(|e| {
         ShellError::new(

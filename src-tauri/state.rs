@@ -24,6 +24,10 @@ pub struct AppState {
     session: SharedSession,
     pub log_folder: Option<PathBuf>,
     /// Where exports go: the user's downloads folder, as a browser would put them.
+    #[allow(
+        dead_code,
+        reason = "the Data and backups tab writes its exports and backups here"
+    )]
     downloads: Option<PathBuf>,
 }
 
@@ -33,9 +37,8 @@ impl AppState {
         log_folder: Option<PathBuf>,
         downloads: Option<PathBuf>,
     ) -> Self {
-        let secrets: Result<Arc<dyn SecretStore>, ShellError> = secrets::from_env()
-            .map(Arc::from)
-            .map_err(ShellError::from);
+        let secrets: Result<Arc<dyn SecretStore>, ShellError> =
+            secrets::from_env().map(Arc::from).map_err(ShellError::from);
         let mut delivery = Setup::for_database(database.path());
         if let Ok(store) = &secrets {
             delivery = delivery.with_secrets(store.clone());
@@ -52,6 +55,10 @@ impl AppState {
     }
 
     /// The folder exports are written to: the downloads folder, else beside the database.
+    #[allow(
+        dead_code,
+        reason = "the Data and backups tab writes its exports and backups here"
+    )]
     pub fn exports_folder(&self) -> Result<PathBuf, ShellError> {
         if let Some(folder) = &self.downloads {
             return Ok(folder.clone());
@@ -69,12 +76,18 @@ impl AppState {
     }
 
     /// Backups made with "Backup now": a folder beside the database.
+    #[allow(
+        dead_code,
+        reason = "the Data and backups tab writes its exports and backups here"
+    )]
     pub fn backups_folder(&self) -> Result<PathBuf, ShellError> {
         self.database
             .path()
             .and_then(|p| p.parent())
             .map(|p| p.join("backups"))
-            .ok_or_else(|| ShellError::new("backup", "the database is not a file; nothing to back up"))
+            .ok_or_else(|| {
+                ShellError::new("backup", "the database is not a file; nothing to back up")
+            })
     }
 
     pub fn store(&self) -> Result<Store, ShellError> {

@@ -82,7 +82,8 @@ fn weak_and_hostile_passphrases_are_refused_with_the_reason() {
     )
     .unwrap();
     let huge = "correct horse ".repeat(80_000);
-    let cases: &[(&str, fn(&AdminError) -> bool)] = &[
+    type Refused = fn(&AdminError) -> bool;
+    let cases: &[(&str, Refused)] = &[
         ("", |e| matches!(e, AdminError::TooShort { got: 0 })),
         ("            ", |e| matches!(e, AdminError::Blank)),
         ("short one", |e| {

@@ -2,11 +2,11 @@
 //! desk, sample customers, and the outbox folder.
 
 use otp_desk_core::admin;
-use otp_desk_core::operators;
 use otp_desk_core::clock::Millis;
 use otp_desk_core::customers::{self, sample};
 use otp_desk_core::delivery::accounts::{self, AccountKind};
 use otp_desk_core::delivery::sms_accounts;
+use otp_desk_core::operators;
 use otp_desk_core::store::{self, Store};
 use serde::Serialize;
 use tauri::State;
@@ -170,7 +170,10 @@ pub async fn open_outbox_folder(state: State<'_, AppState>) -> Result<String, Sh
         let folder = account.outbox_folder(store.path())?;
         let shown = folder.display().to_string();
         std::fs::create_dir_all(&folder).map_err(|e| {
-            ShellError::new("file", format!("cannot create the outbox folder {shown}: {e}"))
+            ShellError::new(
+                "file",
+                format!("cannot create the outbox folder {shown}: {e}"),
+            )
         })?;
         crate::files::open_folder(&folder)?;
         Ok(shown)

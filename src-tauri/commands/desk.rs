@@ -97,7 +97,6 @@ fn search_bounds(
     Ok((limit, offset))
 }
 
-
 #[tauri::command]
 pub async fn customer_card(
     state: State<'_, AppState>,

@@ -25,6 +25,8 @@ pub(crate) fn row_id(what: &str, id: i64) -> Result<i64, ShellError> {
     if id > 0 {
         Ok(id)
     } else {
-        Err(ShellError::invalid_argument(format!("{what} {id} does not exist")))
+        Err(ShellError::invalid_argument(format!(
+            "{what} {id} does not exist"
+        )))
     }
 }

@@ -77,8 +77,13 @@ fn pss_tree_kib(pid: u32) -> u64 {
         }
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
             for task in tasks.flatten() {
-                let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-                todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+                let children =
+                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                todo.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|c| c.parse::<u32>().ok()),
+                );
             }
         }
     }
@@ -148,7 +153,9 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Vec<f64>> {
     driver.execute(INSTRUMENT, Vec::new()).await?;
     let search = driver.find(By::Id("search")).await?;
     // Queries of every kind the desk sees: names, account numbers, email and phone fragments.
-    for query in ["smith", "WB-0245", "maria", "0132", "555 01", "gar", "johnson", "billy"] {
+    for query in [
+        "smith", "WB-0245", "maria", "0132", "555 01", "gar", "johnson", "billy",
+    ] {
         for c in query.chars() {
             search.send_keys(c.to_string()).await?;
             // A person types about five keys a second; each key waits for its answer.
@@ -156,11 +163,16 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Vec<f64>> {
         }
         search.clear().await?;
         driver
-            .execute("document.getElementById('search').dispatchEvent(new Event('input'));", Vec::new())
+            .execute(
+                "document.getElementById('search').dispatchEvent(new Event('input'));",
+                Vec::new(),
+            )
             .await?;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let times = driver.execute("return window.__keyTimes;", Vec::new()).await?;
+    let times = driver
+        .execute("return window.__keyTimes;", Vec::new())
+        .await?;
     driver.quit().await?;
     Ok(times
         .json()
@@ -176,10 +188,18 @@ async fn main() -> WebDriverResult<()> {
     println!("load average before: {}", load.trim());
 
     let binary = std::fs::metadata(&args.app).map(|m| m.len()).unwrap_or(0);
-    println!("release binary: {:.1} MB ({})", binary as f64 / 1e6, args.app.display());
+    println!(
+        "release binary: {:.1} MB ({})",
+        binary as f64 / 1e6,
+        args.app.display()
+    );
     if let Some(deb) = &args.deb {
         let size = std::fs::metadata(deb).map(|m| m.len()).unwrap_or(0);
-        println!(".deb package:   {:.1} MB ({})", size as f64 / 1e6, deb.display());
+        println!(
+            ".deb package:   {:.1} MB ({})",
+            size as f64 / 1e6,
+            deb.display()
+        );
     }
 
     let mut starts = Vec::new();

@@ -350,7 +350,10 @@ where
             Ok(None) => {}
             Err(error) => eprintln!("{what}: {error}"),
         }
-        assert!(Instant::now() < deadline, "timed out after {limit:?}: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?}: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -445,15 +448,23 @@ pub async fn set_up_first_start(
     type_into(driver, "setup-confirm", passphrase).await?;
     type_into(driver, "setup-operator", operator).await?;
     driver.find(By::Id("setup-submit")).await?.click().await?;
-    wait_until("the set-up form to be done", Duration::from_secs(10), || async {
-        let form = driver.find(By::Id("setup-form")).await?;
-        Ok((!form.is_displayed().await?).then_some(()))
-    })
+    wait_until(
+        "the set-up form to be done",
+        Duration::from_secs(10),
+        || async {
+            let form = driver.find(By::Id("setup-form")).await?;
+            Ok((!form.is_displayed().await?).then_some(()))
+        },
+    )
     .await;
-    let picked = wait_until("the operator picker to show the new name", Duration::from_secs(5), || async {
-        let value = driver.find(By::Id("operator")).await?.value().await?;
-        Ok(value.filter(|v| v == operator))
-    })
+    let picked = wait_until(
+        "the operator picker to show the new name",
+        Duration::from_secs(5),
+        || async {
+            let value = driver.find(By::Id("operator")).await?.value().await?;
+            Ok(value.filter(|v| v == operator))
+        },
+    )
     .await;
     assert_eq!(picked, operator);
     Ok(())

@@ -55,13 +55,19 @@ impl Desk {
     /// The code in the newest message in the outbox, waiting for it to arrive.
     async fn newest_code(&self, count_before: usize) -> String {
         let outbox = self.outbox();
-        let raw = wait_until("a new message in the outbox", Duration::from_secs(10), || {
-            let outbox = outbox.clone();
-            async move {
-                let messages = outbox_messages(&outbox);
-                Ok((messages.len() > count_before).then(|| messages.last().cloned()).flatten())
-            }
-        })
+        let raw = wait_until(
+            "a new message in the outbox",
+            Duration::from_secs(10),
+            || {
+                let outbox = outbox.clone();
+                async move {
+                    let messages = outbox_messages(&outbox);
+                    Ok((messages.len() > count_before)
+                        .then(|| messages.last().cloned())
+                        .flatten())
+                }
+            },
+        )
         .await;
         code_in_message(&raw, 6)
     }
@@ -75,13 +81,19 @@ async fn send_by_email(driver: &WebDriver) -> TestResult {
     // The first send button has the focus when the card opens: Enter sends.
     assert_eq!(focused_id(driver).await?.as_deref(), Some("send-email"));
     press(driver, Key::Enter).await?;
-    wait_for_text(driver, "delivery-state", Duration::from_secs(15), |t| t == "Sent").await;
+    wait_for_text(driver, "delivery-state", Duration::from_secs(15), |t| {
+        t == "Sent"
+    })
+    .await;
     assert_eq!(focused_id(driver).await?.as_deref(), Some("code-input"));
     Ok(())
 }
 
 async fn verdict(driver: &WebDriver) -> WebDriverResult<(String, String)> {
-    let word = wait_for_text(driver, "verdict-word", Duration::from_secs(10), |t| !t.is_empty()).await;
+    let word = wait_for_text(driver, "verdict-word", Duration::from_secs(10), |t| {
+        !t.is_empty()
+    })
+    .await;
     Ok((word, text_of(driver, "verdict-detail").await?))
 }
 
@@ -108,19 +120,31 @@ async fn clerk_sends_a_code_by_email_and_the_customer_is_verified() -> TestResul
 
     let code = desk.newest_code(0).await;
     let page = driver.source().await?;
-    assert!(!page.contains(&code), "the code must never reach the window");
+    assert!(
+        !page.contains(&code),
+        "the code must never reach the window"
+    );
     press(&driver, code.as_str()).await?;
 
     let (word, detail) = verdict(&driver).await?;
     assert_eq!(word, "VERIFIED");
-    assert!(detail.contains(CLERK), "the verdict names who checked: {detail:?}");
+    assert!(
+        detail.contains(CLERK),
+        "the verdict names who checked: {detail:?}"
+    );
     assert_eq!(focused_id(&driver).await?.as_deref(), Some("next-customer"));
     screenshot(&driver, "desk-verified.png").await;
 
     // Esc: the next customer steps up, with the search box ready.
     press(&driver, Key::Escape).await?;
     assert_eq!(focused_id(&driver).await?.as_deref(), Some("search"));
-    assert!(!driver.find(By::Id("customer-card")).await?.is_displayed().await?);
+    assert!(
+        !driver
+            .find(By::Id("customer-card"))
+            .await?
+            .is_displayed()
+            .await?
+    );
     driver.quit().await?;
     Ok(())
 }
@@ -140,7 +164,10 @@ async fn wrong_codes_count_down_until_the_code_stops_working() -> TestResult {
 
     // A typo is not an attempt: letters are refused on the spot.
     press(&driver, "12a").await?;
-    let error = wait_for_text(&driver, "code-error", Duration::from_secs(5), |t| !t.is_empty()).await;
+    let error = wait_for_text(&driver, "code-error", Duration::from_secs(5), |t| {
+        !t.is_empty()
+    })
+    .await;
     assert!(error.contains("only digits"), "{error:?}");
     driver.find(By::Id("code-input")).await?.clear().await?;
 
@@ -152,7 +179,10 @@ async fn wrong_codes_count_down_until_the_code_stops_working() -> TestResult {
         let detail = if detail.contains(&expected) {
             detail
         } else {
-            wait_for_text(&driver, "verdict-detail", Duration::from_secs(5), |t| t.contains(&expected)).await
+            wait_for_text(&driver, "verdict-detail", Duration::from_secs(5), |t| {
+                t.contains(&expected)
+            })
+            .await
         };
         assert!(detail.starts_with("Wrong code."), "{detail:?}");
         assert_eq!(focused_id(&driver).await?.as_deref(), Some("code-input"));
@@ -164,7 +194,13 @@ async fn wrong_codes_count_down_until_the_code_stops_working() -> TestResult {
     })
     .await;
     assert!(detail.contains("no longer works"));
-    assert!(!driver.find(By::Id("code-input")).await?.is_displayed().await?);
+    assert!(
+        !driver
+            .find(By::Id("code-input"))
+            .await?
+            .is_displayed()
+            .await?
+    );
 
     // Even the right code is refused now.
     let status = driver
@@ -200,14 +236,21 @@ async fn a_new_code_can_be_sent_once_the_cooldown_is_over_and_replaces_the_old_o
     assert!(label.contains("(in 0:"), "the button says when: {label:?}");
     screenshot(&driver, "desk-cooldown.png").await;
 
-    wait_until("the resend button to come back", Duration::from_secs(40), || async {
-        let enabled = driver.find(By::Id("resend")).await?.is_enabled().await?;
-        Ok(enabled.then_some(()))
-    })
+    wait_until(
+        "the resend button to come back",
+        Duration::from_secs(40),
+        || async {
+            let enabled = driver.find(By::Id("resend")).await?.is_enabled().await?;
+            Ok(enabled.then_some(()))
+        },
+    )
     .await;
     assert_eq!(text_of(&driver, "resend").await?, "Send a new code");
     driver.find(By::Id("resend")).await?.click().await?;
-    wait_for_text(&driver, "delivery-state", Duration::from_secs(15), |t| t == "Sent").await;
+    wait_for_text(&driver, "delivery-state", Duration::from_secs(15), |t| {
+        t == "Sent"
+    })
+    .await;
     let second = desk.newest_code(1).await;
     assert_eq!(desk.messages_sent(), 2);
 
@@ -219,7 +262,10 @@ async fn a_new_code_can_be_sent_once_the_cooldown_is_over_and_replaces_the_old_o
         driver.find(By::Id("code-input")).await?.clear().await?;
     }
     type_into(&driver, "code-input", &second).await?;
-    let word = wait_for_text(&driver, "verdict-word", Duration::from_secs(10), |t| t == "VERIFIED").await;
+    let word = wait_for_text(&driver, "verdict-word", Duration::from_secs(10), |t| {
+        t == "VERIFIED"
+    })
+    .await;
     assert_eq!(word, "VERIFIED");
     driver.quit().await?;
     Ok(())
