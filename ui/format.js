@@ -39,3 +39,12 @@ export function element(doc, tag, className, text) {
   if (text !== undefined && text !== null) node.textContent = text;
   return node;
 }
+
+// "12 ms", "1.4 s", "2 min 5 s": how long a step of a test took.
+export function duration(ms) {
+  const value = Math.max(0, Number(ms) || 0);
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(1)} s`;
+  const seconds = Math.round(value / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
