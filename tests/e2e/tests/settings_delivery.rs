@@ -574,7 +574,10 @@ async fn admin_sets_up_twilio_and_the_desk_texts_a_code_that_verifies_but_not_to
     assert!(reason.contains("SMS is not set up"), "{reason:?}");
 
     open_settings(&driver, "sms").await?;
-    let availability = text_of(&driver, "sms-availability").await?;
+    let availability = wait_for_text(&driver, "sms-availability", Duration::from_secs(10), |t| {
+        !t.is_empty()
+    })
+    .await;
     assert!(availability.contains("not set up"), "{availability:?}");
     click(&driver, "#sms-add-open").await?;
     set_field(&driver, "sms-name", "Office Twilio").await?;
