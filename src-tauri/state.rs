@@ -51,8 +51,6 @@ impl AppState {
     }
 
     /// The folder exports are written to: the downloads folder, else beside the database.
-    // The export commands of the Customers and Activity screens call this.
-    #[allow(dead_code)]
     pub fn exports_folder(&self) -> Result<PathBuf, ShellError> {
         if let Some(folder) = &self.downloads {
             return Ok(folder.clone());

@@ -57,6 +57,8 @@ const FAILURE_CLASS_WORDS = {
 export function failureClassWords(name) {
   if (!name) return "Failed";
   return FAILURE_CLASS_WORDS[name] ?? name.replaceAll("_", " ");
+}
+
 function unitFormat(unit, fractionDigits = 0, unitDisplay = "long") {
   return new Intl.NumberFormat(undefined, {
     style: "unit",
@@ -87,4 +89,13 @@ export function fileSize(bytes) {
 export function sentence(text) {
   const s = String(text ?? "");
   return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+}
+
+// "12 ms", "1.4 s", "2 min 5 s": how long a step of a test took.
+export function duration(ms) {
+  const value = Math.max(0, Number(ms) || 0);
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(1)} s`;
+  const seconds = Math.round(value / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }

@@ -256,6 +256,46 @@ fn slow_down_lengthens_the_polling_interval_by_five_seconds() {
 }
 
 #[test]
+fn a_cancelled_sign_in_stops_polling_and_stores_nothing() {
+    let identity = IdentityServer::start(Outcome::Approve, 3599);
+    let desk = Desk::new();
+    let mut conn = desk.store.conn();
+    let account = accounts::add(
+        &mut conn,
+        desk.store.clock(),
+        "admin",
+        &microsoft365(&identity),
+    )
+    .unwrap();
+    let secrets = MemorySecrets::new();
+    let cache = TokenCache::default();
+    let code = oauth::start_sign_in(&account).unwrap();
+    // The admin waits through one pending answer, then presses Cancel.
+    let waits = RefCell::new(0);
+    let wait = |_: Duration| {
+        *waits.borrow_mut() += 1;
+        *waits.borrow() < 2
+    };
+    let signed_in =
+        oauth::finish_sign_in_unless_cancelled(&account, &code, &secrets, &cache, &wait).unwrap();
+    assert!(!signed_in);
+    assert_eq!(identity.state().polls, 1, "no poll after the cancel");
+    assert!(!oauth::is_signed_in(&account, &secrets).unwrap());
+    assert!(matches!(
+        oauth::access_token(&account, &secrets, &cache),
+        Err(OAuthError::NotSignedIn(_))
+    ));
+
+    // Waiting to the end signs in as before.
+    let code = oauth::start_sign_in(&account).unwrap();
+    let go_on = |_: Duration| true;
+    assert!(
+        oauth::finish_sign_in_unless_cancelled(&account, &code, &secrets, &cache, &go_on).unwrap()
+    );
+    assert!(oauth::is_signed_in(&account, &secrets).unwrap());
+}
+
+#[test]
 fn an_expired_or_declined_sign_in_stores_nothing_and_says_why() {
     for (outcome, says) in [(Outcome::Expire, "expired"), (Outcome::Deny, "declined")] {
         let identity = IdentityServer::start(outcome, 3599);

@@ -110,8 +110,8 @@ impl AccountKind {
         )
     }
 
-    /// The fixed server of a provider preset.
-    fn preset(self) -> Option<(&'static str, u16, Security)> {
+    /// The fixed server of a provider preset (host, port, security).
+    pub fn preset(self) -> Option<(&'static str, u16, Security)> {
         match self {
             AccountKind::Gmail => Some(("smtp.gmail.com", 587, Security::Starttls)),
             AccountKind::Microsoft365 => Some(("smtp.office365.com", 587, Security::Starttls)),

@@ -251,6 +251,24 @@ pub fn finish_sign_in(
     cache: &TokenCache,
     sleep: &dyn Fn(Duration),
 ) -> Result<(), OAuthError> {
+    let keep_waiting = |interval| {
+        sleep(interval);
+        true
+    };
+    finish_sign_in_unless_cancelled(account, code, secrets, cache, &keep_waiting).map(|_| ())
+}
+
+/// `finish_sign_in` for a caller whose admin may stop waiting (the window's Cancel button):
+/// `wait` pauses between polls and answers `false` once the wait was cancelled. Then no
+/// further poll is made, nothing is stored, and the answer is `Ok(false)`; `Ok(true)` means
+/// signed in.
+pub fn finish_sign_in_unless_cancelled(
+    account: &MailAccount,
+    code: &DeviceCode,
+    secrets: &dyn SecretStore,
+    cache: &TokenCache,
+    wait: &dyn Fn(Duration) -> bool,
+) -> Result<bool, OAuthError> {
     let oauth = config(account)?;
     let url = endpoint(oauth, "token");
     let form = [
@@ -263,9 +281,11 @@ pub fn finish_sign_in(
         if code.started.elapsed() >= code.expires_in {
             return Err(OAuthError::Expired(code.expires_in.as_secs().div_ceil(60)));
         }
-        sleep(interval);
+        if !wait(interval) {
+            return Ok(false);
+        }
         match post::<TokenAnswer>(&url, &form, &[code.device_code.as_str()])? {
-            Answer::Ok(t) => return keep(account, t, secrets, cache),
+            Answer::Ok(t) => return keep(account, t, secrets, cache).map(|()| true),
             Answer::Error(e) => match e.error.as_str() {
                 "authorization_pending" => {}
                 "slow_down" => interval += SLOW_DOWN_STEP,

@@ -521,8 +521,9 @@ pub fn remove(
 }
 
 /// Checks an auth token's shape: letters and digits only, as Twilio's auth tokens (32 hex
-/// digits) and API key secrets (32 letters and digits) are.
-fn check_token(token: &str) -> Result<(), SmsAccountError> {
+/// digits) and API key secrets (32 letters and digits) are. Public so a caller can refuse a
+/// mistyped token before it adds the account the token is for.
+pub fn check_token(token: &str) -> Result<(), SmsAccountError> {
     if token.is_empty() {
         return Err(SmsAccountError::Secrets(SecretsError::Empty));
     }

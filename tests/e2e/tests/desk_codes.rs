@@ -141,9 +141,16 @@ async fn clerk_sends_a_code_by_email_and_the_customer_is_verified() -> TestResul
     for file in std::fs::read_dir(&logs)? {
         logged.push_str(&std::fs::read_to_string(file?.path())?);
     }
-    assert!(logged.contains("desk ready"), "nothing logged in {}", logs.display());
+    assert!(
+        logged.contains("desk ready"),
+        "nothing logged in {}",
+        logs.display()
+    );
     assert!(!logged.contains(&code), "the code must never reach the log");
-    assert!(!logged.contains("jo.smith@example.com"), "nor the full address");
+    assert!(
+        !logged.contains("jo.smith@example.com"),
+        "nor the full address"
+    );
 
     // Esc: the next customer steps up, with the search box ready.
     press(&driver, Key::Escape).await?;
