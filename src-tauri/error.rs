@@ -222,7 +222,7 @@ impl From<SmsAccountError> for ShellError {
             SmsAccountError::Storage(_) => Self::new("storage", message),
             SmsAccountError::Exists(_)
             | SmsAccountError::UnknownKind(_)
-            | SmsAccountError::Invalid(_)
+            | SmsAccountError::Invalid { .. }
             | SmsAccountError::FromNumber(_)
             | SmsAccountError::NoToken => Self::new("invalid_account", message),
         }

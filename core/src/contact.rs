@@ -80,6 +80,16 @@ pub fn parse_region(code: &str) -> Result<Region, ContactError> {
     Region::from_str(&c).map_err(|_| ContactError::InvalidRegion(shorten(code)))
 }
 
+/// Every two-letter region code `parse_region` accepts, in alphabetical order.
+pub fn regions() -> Vec<String> {
+    let letters = 'A'..='Z';
+    letters
+        .clone()
+        .flat_map(|a| letters.clone().map(move |b| format!("{a}{b}")))
+        .filter(|code| parse_region(code).is_ok())
+        .collect()
+}
+
 /// Validates and normalises an email address: trimmed, no display name, a dotted domain,
 /// domain lower-cased (the local part is left as typed: RFC 5321 lets servers treat it as
 /// case-sensitive).

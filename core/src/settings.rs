@@ -288,7 +288,8 @@ pub fn load(conn: &Connection) -> Result<Settings, SettingsError> {
     Ok(from_map(&stored))
 }
 
-/// One setting as an admin sees it.
+/// One setting as an admin sees it: its value, and what it may be, in words (`allowed`) and
+/// for a form (`min`/`max` for a number, `choices` for a region).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SettingView {
     pub key: &'static str,
@@ -296,18 +297,31 @@ pub struct SettingView {
     pub default: String,
     pub allowed: String,
     pub about: &'static str,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub choices: Vec<String>,
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<SettingView>, SettingsError> {
     SPECS
         .iter()
         .map(|s| {
+            let (min, max) = match s.kind {
+                Kind::Number { min, max, .. } => (Some(min), Some(max)),
+                _ => (None, None),
+            };
             Ok(SettingView {
                 key: s.key,
                 value: get(conn, s.key)?,
                 default: default_of(s),
                 allowed: allowed_of(s),
                 about: s.about,
+                min,
+                max,
+                choices: match s.kind {
+                    Kind::Region { .. } => contact::regions(),
+                    _ => Vec::new(),
+                },
             })
         })
         .collect()

@@ -465,7 +465,7 @@ fn oauth_settings_are_checked_when_the_account_is_added() {
     for (what, input) in bad {
         let err = accounts::add(&mut conn, desk.store.clock(), "admin", &input).unwrap_err();
         assert!(
-            matches!(err, accounts::AccountError::Invalid(_)),
+            matches!(err, accounts::AccountError::Invalid { .. }),
             "{what}: {err}"
         );
     }

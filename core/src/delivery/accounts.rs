@@ -41,8 +41,13 @@ pub enum AccountError {
     UnknownKind(String),
     #[error("unknown security \"{0}\" (use starttls, tls or none)")]
     UnknownSecurity(String),
-    #[error("{0}")]
-    Invalid(String),
+    /// A value the account cannot have; `field` names the form field it is about (`None`:
+    /// the account as a whole), so a form can put the sentence under it.
+    #[error("{message}")]
+    Invalid {
+        field: Option<&'static str>,
+        message: String,
+    },
     #[error("the from address: {0}")]
     FromAddress(#[from] ContactError),
     #[error("\"{0}\" is the default account; make another account the default first")]
@@ -190,9 +195,7 @@ impl MailAccount {
 pub fn default_outbox_dir(database: Option<&Path>) -> Result<PathBuf, AccountError> {
     let db = match database {
         Some(p) => p.to_path_buf(),
-        None => {
-            crate::store::default_db_path().map_err(|e| AccountError::Invalid(e.to_string()))?
-        }
+        None => crate::store::default_db_path().map_err(|e| refused(e.to_string()))?,
     };
     Ok(db
         .parent()
@@ -258,8 +261,9 @@ fn is_localhost(host: &str) -> bool {
 fn check_host(host: &str) -> Result<String, AccountError> {
     let h = host.trim();
     if h.is_empty() {
-        return Err(AccountError::Invalid(
-            "an smtp account needs the server's host name (e.g. mail.example.com)".into(),
+        return Err(invalid(
+            "host",
+            "an smtp account needs the server's host name (e.g. mail.example.com)",
         ));
     }
     let is_ip = h.parse::<std::net::IpAddr>().is_ok();
@@ -274,10 +278,13 @@ fn check_host(host: &str) -> Result<String, AccountError> {
     if is_ip || is_name {
         Ok(h.to_ascii_lowercase())
     } else {
-        Err(AccountError::Invalid(format!(
-            "\"{}\" is not a host name or IP address",
-            contact::shorten(h)
-        )))
+        Err(invalid(
+            "host",
+            format!(
+                "\"{}\" is not a host name or IP address",
+                contact::shorten(h)
+            ),
+        ))
     }
 }
 
@@ -285,21 +292,35 @@ fn check_host(host: &str) -> Result<String, AccountError> {
 /// and a connection without TLS only to this computer.
 fn check_security(host: &str, port: u16, security: Security) -> Result<(), AccountError> {
     match (port, security) {
-        (465, Security::Starttls) => Err(AccountError::Invalid(
-            "port 465 expects implicit TLS from the first byte; use security tls with port 465, or starttls with port 587".into(),
+        (465, Security::Starttls) => Err(invalid(
+            "security",
+            "port 465 expects implicit TLS from the first byte; use security tls with port 465, or starttls with port 587",
         )),
-        (587, Security::Tls) => Err(AccountError::Invalid(
-            "port 587 starts in plain text and upgrades with STARTTLS; use security starttls with port 587, or tls with port 465".into(),
+        (587, Security::Tls) => Err(invalid(
+            "security",
+            "port 587 starts in plain text and upgrades with STARTTLS; use security starttls with port 587, or tls with port 465",
         )),
-        (_, Security::None) if !is_localhost(host) => Err(AccountError::Invalid(
-            "security none sends the password and the codes unencrypted; it is allowed only to a server on this computer (localhost)".into(),
+        (_, Security::None) if !is_localhost(host) => Err(invalid(
+            "security",
+            "security none sends the password and the codes unencrypted; it is allowed only to a server on this computer (localhost)",
         )),
         _ => Ok(()),
     }
 }
 
-fn invalid(what: &str) -> AccountError {
-    AccountError::Invalid(what.to_string())
+fn invalid(field: &'static str, what: impl Into<String>) -> AccountError {
+    AccountError::Invalid {
+        field: Some(field),
+        message: what.into(),
+    }
+}
+
+/// A refusal about the account as a whole rather than one of its fields.
+fn refused(what: impl Into<String>) -> AccountError {
+    AccountError::Invalid {
+        field: None,
+        message: what.into(),
+    }
 }
 
 fn is_guid(s: &str) -> bool {
@@ -320,7 +341,7 @@ fn check_tenant(tenant: &str) -> Result<String, AccountError> {
     if is_guid(&t) || is_domain || t == "organizations" || t == "common" {
         Ok(t)
     } else {
-        Err(AccountError::Invalid(format!(
+        Err(invalid("oauth_tenant", format!(
             "the tenant \"{}\" must be the directory (tenant) id, a domain such as contoso.com, or organizations",
             contact::shorten(tenant)
         )))
@@ -332,7 +353,7 @@ fn check_client_id(client_id: &str) -> Result<String, AccountError> {
     if is_guid(&c) {
         Ok(c)
     } else {
-        Err(AccountError::Invalid(format!(
+        Err(invalid("oauth_client_id", format!(
             "the client id \"{}\" must be the application (client) id from Entra ID, a GUID like 00000000-0000-0000-0000-000000000000",
             contact::shorten(client_id)
         )))
@@ -347,7 +368,7 @@ fn check_authority(authority: &str) -> Result<String, AccountError> {
         return Ok(DEFAULT_AUTHORITY.to_string());
     }
     base_url(a).ok_or_else(|| {
-        AccountError::Invalid(format!(
+        invalid("oauth_authority", format!(
             "the authority \"{}\" must be an https:// URL such as {DEFAULT_AUTHORITY} (http:// only for localhost)",
             contact::shorten(authority)
         ))
@@ -404,12 +425,19 @@ fn check_oauth(
         return Ok(None);
     }
     if !matches!(kind, AccountKind::Microsoft365 | AccountKind::Smtp) {
-        return Err(AccountError::Invalid(format!(
+        return Err(refused(format!(
             "a {kind} account does not sign in with OAuth; tenant, client id and authority are for microsoft365"
         )));
     }
     if input.oauth_tenant.trim().is_empty() || input.oauth_client_id.trim().is_empty() {
+        // The sentence goes under whichever of the two is missing.
+        let missing = if input.oauth_tenant.trim().is_empty() {
+            "oauth_tenant"
+        } else {
+            "oauth_client_id"
+        };
         return Err(invalid(
+            missing,
             "OAuth sign-in needs both the tenant and the client id (from the app registration in Entra ID)",
         ));
     }
@@ -428,18 +456,23 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
     let from_name = input.from_name.trim().to_string();
     if from_name.chars().count() > MAX_FROM_NAME_CHARS || !plain_text(&from_name) {
         return Err(invalid(
+            "from_name",
             "the from name must be one line of plain text, at most 100 characters",
         ));
     }
     let username = input.username.trim().to_string();
     if username.chars().count() > MAX_USERNAME_CHARS || !plain_text(&username) {
         return Err(invalid(
+            "username",
             "the user name must be one line of plain text, at most 254 characters",
         ));
     }
     let pem = input.extra_ca_pem.trim().to_string();
     if pem.len() > MAX_CA_PEM_BYTES {
-        return Err(invalid("the extra CA certificate is larger than 64 KiB"));
+        return Err(invalid(
+            "extra_ca_pem",
+            "the extra CA certificate is larger than 64 KiB",
+        ));
     }
     if !pem.is_empty()
         && (!pem.contains("-----BEGIN CERTIFICATE-----")
@@ -449,12 +482,14 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
                 .any(|c| (c.is_control() && !matches!(c, '\n' | '\r')) || !c.is_ascii()))
     {
         return Err(invalid(
+            "extra_ca_pem",
             "the extra CA certificate must be PEM text (-----BEGIN CERTIFICATE----- …)",
         ));
     }
     let folder = input.outbox_dir.trim().to_string();
     if folder.chars().count() > MAX_FOLDER_CHARS || !plain_text(&folder) {
         return Err(invalid(
+            "outbox_dir",
             "the outbox folder must be a path of at most 1024 characters",
         ));
     }
@@ -465,14 +500,15 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
         AccountKind::Gmail | AccountKind::Microsoft365 => {
             let (h, p, s) = kind.preset().unwrap_or(("", 0, Security::Starttls));
             if server_fields_given {
-                return Err(AccountError::Invalid(format!(
+                return Err(refused(format!(
                     "a {kind} account uses {h}:{p} with STARTTLS; leave host, port and security out"
                 )));
             }
             if username.is_empty() {
-                return Err(AccountError::Invalid(format!(
-                    "a {kind} account needs the user name (the mailbox's email address)"
-                )));
+                return Err(invalid(
+                    "username",
+                    format!("a {kind} account needs the user name (the mailbox's email address)"),
+                ));
             }
             (h.to_string(), p, s)
         }
@@ -480,11 +516,12 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
             let host = check_host(&input.host)?;
             let port = match input.port {
                 Some(p @ 1..=65535) => p as u16,
-                Some(_) => return Err(invalid("the port must be between 1 and 65535")),
-                None => return Err(invalid("an smtp account needs a port (587 or 465)")),
+                Some(_) => return Err(invalid("port", "the port must be between 1 and 65535")),
+                None => return Err(invalid("port", "an smtp account needs a port (587 or 465)")),
             };
             if input.security.trim().is_empty() {
                 return Err(invalid(
+                    "security",
                     "an smtp account needs security: starttls (port 587), tls (port 465) or none (localhost only)",
                 ));
             }
@@ -494,7 +531,7 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
         }
         AccountKind::Console | AccountKind::Outbox => {
             if server_fields_given || !username.is_empty() || !pem.is_empty() {
-                return Err(AccountError::Invalid(format!(
+                return Err(refused(format!(
                     "a {kind} account sends nowhere; leave host, port, security, user name and certificate out"
                 )));
             }
@@ -503,11 +540,12 @@ pub fn validate(input: &AccountInput) -> Result<MailAccount, AccountError> {
     };
     if kind != AccountKind::Smtp && !pem.is_empty() {
         return Err(invalid(
+            "extra_ca_pem",
             "an extra CA certificate is only for an smtp account with its own certificate authority",
         ));
     }
     if kind != AccountKind::Outbox && !folder.is_empty() {
-        return Err(invalid("only an outbox account has a folder"));
+        return Err(invalid("outbox_dir", "only an outbox account has a folder"));
     }
     let oauth = check_oauth(input, kind)?;
     Ok(MailAccount {
@@ -580,9 +618,7 @@ pub fn default_account(conn: &Connection) -> Result<MailAccount, AccountError> {
     ))?
     .query_row([], from_row)
     .optional()?
-    .ok_or_else(|| {
-        AccountError::Invalid("no default mail account; add one with `mail accounts add`".into())
-    })
+    .ok_or_else(|| refused("no default mail account; add one with `mail accounts add`"))
 }
 
 /// Adds an account. The first account becomes the default.

@@ -37,8 +37,13 @@ pub enum SmsAccountError {
     NotFound(String),
     #[error("unknown SMS account kind \"{0}\" (use twilio or console)")]
     UnknownKind(String),
-    #[error("{0}")]
-    Invalid(String),
+    /// A value the account cannot have; `field` names the form field it is about (`None`:
+    /// the account as a whole).
+    #[error("{message}")]
+    Invalid {
+        field: Option<&'static str>,
+        message: String,
+    },
     #[error("the From number: {0}")]
     FromNumber(ContactError),
     #[error("a console account has no auth token")]
@@ -144,7 +149,19 @@ pub struct SmsAccountInput {
 
 /// A Twilio SID: two capital letters and 32 hex digits (returned with the hex lower-cased,
 /// as Twilio writes it).
-fn sid(value: &str, prefix: &str, what: &str) -> Result<String, SmsAccountError> {
+fn invalid(field: Option<&'static str>, message: impl Into<String>) -> SmsAccountError {
+    SmsAccountError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+fn sid(
+    value: &str,
+    prefix: &str,
+    what: &str,
+    field: &'static str,
+) -> Result<String, SmsAccountError> {
     let v = value.trim();
     let ok = v.len() == 34
         && v.is_char_boundary(2)
@@ -153,7 +170,7 @@ fn sid(value: &str, prefix: &str, what: &str) -> Result<String, SmsAccountError>
     if ok {
         Ok(format!("{prefix}{}", v[2..].to_ascii_lowercase()))
     } else {
-        Err(SmsAccountError::Invalid(format!(
+        Err(invalid(Some(field), format!(
             "the {what} \"{}\" must be {prefix} followed by 32 hexadecimal digits, as shown in the Twilio Console",
             contact::shorten(v)
         )))
@@ -165,7 +182,7 @@ fn api_base(value: &str) -> Result<String, SmsAccountError> {
         return Ok(DEFAULT_API_BASE.into());
     }
     mail_accounts::base_url(value).ok_or_else(|| {
-        SmsAccountError::Invalid(format!(
+        invalid(Some("api_base"), format!(
             "the API address \"{}\" must be an https:// URL such as {DEFAULT_API_BASE} (http:// only for localhost)",
             contact::shorten(value.trim())
         ))
@@ -189,16 +206,18 @@ pub fn validate(
     ];
     for f in fields {
         if f.chars().count() > 512 || !plain_text(f) {
-            return Err(SmsAccountError::Invalid(
-                "account fields must be one line of plain text".into(),
+            return Err(invalid(
+                None,
+                "account fields must be one line of plain text",
             ));
         }
     }
     let account = match kind {
         SmsAccountKind::Console => {
             if fields.iter().any(|f| given(f)) {
-                return Err(SmsAccountError::Invalid(
-                    "a console account sends nowhere; leave the account SID, From number, Messaging Service and API address out".into(),
+                return Err(invalid(
+                    None,
+                    "a console account sends nowhere; leave the account SID, From number, Messaging Service and API address out",
                 ));
             }
             SmsAccount {
@@ -214,28 +233,38 @@ pub fn validate(
         }
         SmsAccountKind::Twilio => {
             if !given(&input.account_sid) {
-                return Err(SmsAccountError::Invalid(
-                    "a twilio account needs its account SID (AC…, on the Twilio Console's front page)".into(),
+                return Err(invalid(
+                    Some("account_sid"),
+                    "a twilio account needs its account SID (AC…, on the Twilio Console's front page)",
                 ));
             }
-            let account_sid = sid(&input.account_sid, "AC", "account SID")?;
-            let (from_number, messaging_service_sid) =
-                match (given(&input.from_number), given(&input.messaging_service_sid)) {
-                    (true, false) => (
-                        contact::sender_number(&input.from_number, region)
-                            .map_err(SmsAccountError::FromNumber)?,
-                        String::new(),
-                    ),
-                    (false, true) => (
-                        String::new(),
-                        sid(&input.messaging_service_sid, "MG", "Messaging Service SID")?,
-                    ),
-                    _ => {
-                        return Err(SmsAccountError::Invalid(
-                            "a twilio account sends either from a number (--from, a Twilio number of the account) or through a Messaging Service (--messaging-service MG…): give exactly one".into(),
-                        ))
-                    }
-                };
+            let account_sid = sid(&input.account_sid, "AC", "account SID", "account_sid")?;
+            let (from_number, messaging_service_sid) = match (
+                given(&input.from_number),
+                given(&input.messaging_service_sid),
+            ) {
+                (true, false) => (
+                    contact::sender_number(&input.from_number, region)
+                        .map_err(SmsAccountError::FromNumber)?,
+                    String::new(),
+                ),
+                (false, true) => (
+                    String::new(),
+                    sid(
+                        &input.messaging_service_sid,
+                        "MG",
+                        "Messaging Service SID",
+                        "messaging_service_sid",
+                    )?,
+                ),
+                _ => {
+                    // About the pair: the choice of sender, not one of its two fields.
+                    return Err(invalid(
+                            Some("sender"),
+                            "a twilio account sends either from a number (--from, a Twilio number of the account) or through a Messaging Service (--messaging-service MG…): give exactly one",
+                        ));
+                }
+            };
             SmsAccount {
                 id: 0,
                 name,
@@ -418,10 +447,13 @@ pub fn update(
     let current = get(&tx, name)?;
     let mut wanted = validate(input, region)?;
     if wanted.name != current.name || wanted.kind != current.kind {
-        return Err(SmsAccountError::Invalid(format!(
-            "the name and kind of \"{}\" cannot change; add a new account and remove this one",
-            current.name
-        )));
+        return Err(invalid(
+            None,
+            format!(
+                "the name and kind of \"{}\" cannot change; add a new account and remove this one",
+                current.name
+            ),
+        ));
     }
     wanted.id = current.id;
     wanted.is_default = current.is_default;
@@ -533,8 +565,9 @@ pub fn check_token(token: &str) -> Result<(), SmsAccountError> {
         )));
     }
     if token.len() < MIN_TOKEN_CHARS || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(SmsAccountError::Invalid(
-            "the auth token is one word of at least 16 letters and digits (copy it from the Twilio Console); spaces, line breaks and other characters are not part of it".into(),
+        return Err(invalid(
+            Some("token"),
+            "the auth token is one word of at least 16 letters and digits (copy it from the Twilio Console); spaces, line breaks and other characters are not part of it",
         ));
     }
     Ok(())

@@ -28,24 +28,10 @@ use crate::state::AppState;
 // ---------------------------------------------------------------------------------------------
 // Code policy
 
-/// The one setting whose values are regions; the form offers them as a list.
-const REGION_SETTING: &str = "default_region";
-
 /// Longer than any value a setting takes (the longest is a 100-character company name).
 const MAX_SETTING_VALUE_BYTES: usize = 1024;
 /// Longer than any setting's name.
 const MAX_SETTING_KEY_CHARS: usize = 64;
-
-/// One setting as the form shows it: the core's view, plus the bounds as numbers for a
-/// number field, and the choices for a list.
-#[derive(Debug, Clone, Serialize)]
-pub struct PolicySetting {
-    #[serde(flatten)]
-    view: SettingView,
-    min: Option<u32>,
-    max: Option<u32>,
-    choices: Vec<String>,
-}
 
 /// Rules the design fixes; shown so the admin knows they exist and need no setting.
 #[derive(Debug, Clone, Serialize)]
@@ -59,47 +45,14 @@ pub struct FixedRules {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Policy {
-    settings: Vec<PolicySetting>,
+    settings: Vec<SettingView>,
     fixed: FixedRules,
-}
-
-/// A number setting's bounds as the core states them when it refuses a value that is not a
-/// number, so the range lives in one place (core/src/settings.rs) and never here.
-fn number_bounds(key: &str) -> Option<(u32, u32)> {
-    match settings::check(key, "") {
-        Err(SettingsError::NotANumber { min, max, .. }) => Some((min, max)),
-        _ => None,
-    }
-}
-
-/// Every two-letter code the core accepts as a region, in alphabetical order.
-fn regions() -> Vec<String> {
-    let letters = 'A'..='Z';
-    letters
-        .clone()
-        .flat_map(|a| letters.clone().map(move |b| format!("{a}{b}")))
-        .filter(|code| contact::parse_region(code).is_ok())
-        .collect()
-}
-
-fn policy_setting(view: SettingView) -> PolicySetting {
-    let bounds = number_bounds(view.key);
-    PolicySetting {
-        min: bounds.map(|b| b.0),
-        max: bounds.map(|b| b.1),
-        choices: if view.key == REGION_SETTING {
-            regions()
-        } else {
-            Vec::new()
-        },
-        view,
-    }
 }
 
 fn policy(store: &Store) -> Result<Policy, ShellError> {
     let views = settings::list(&store.conn())?;
     Ok(Policy {
-        settings: views.into_iter().map(policy_setting).collect(),
+        settings: views,
         fixed: FixedRules {
             sends_per_10_minutes: settings::SENDS_PER_10_MINUTES,
             sends_per_day: settings::SENDS_PER_DAY,
@@ -157,7 +110,7 @@ fn save_setting(
     actor: &str,
     key: &str,
     value: &str,
-) -> Result<PolicySetting, ShellError> {
+) -> Result<SettingView, ShellError> {
     setting_args(key, value)?;
     let key = key.trim();
     let mut conn = store.conn();
@@ -166,7 +119,6 @@ fn save_setting(
     settings::list(&conn)?
         .into_iter()
         .find(|v| v.key == key)
-        .map(policy_setting)
         .ok_or_else(|| ShellError::from(SettingsError::Unknown(contact::shorten(key))))
 }
 
@@ -185,7 +137,7 @@ pub async fn set_policy_setting(
     state: State<'_, AppState>,
     key: String,
     value: String,
-) -> Result<PolicySetting, ShellError> {
+) -> Result<SettingView, ShellError> {
     state.require_admin()?;
     let store = state.store()?;
     let actor = state.session().admin_actor();
@@ -858,9 +810,9 @@ mod tests {
         let views = policy(&store).unwrap().settings;
         let region = views
             .iter()
-            .find(|s| s.view.key == REGION_SETTING)
+            .find(|s| s.key == "default_region")
             .expect("the region setting exists under this name");
-        assert!(region.choices.contains(&region.view.value));
+        assert!(region.choices.contains(&region.value));
         for code in ["US", "GB", "DE", "IN"] {
             assert!(region.choices.iter().any(|c| c == code), "{code}");
         }
@@ -873,7 +825,7 @@ mod tests {
     fn a_setting_in_range_is_saved_and_audited_under_the_admin() {
         let (store, _) = memory_store();
         let saved = save_setting(&store, "Ann Lee", "code_lifetime_minutes", " 3 ").unwrap();
-        assert_eq!(saved.view.value, "3");
+        assert_eq!(saved.value, "3");
         assert_eq!(
             settings::load(&store.conn()).unwrap().code_lifetime_minutes,
             3
@@ -888,7 +840,7 @@ mod tests {
             .unwrap();
         assert_eq!(who, "Ann Lee");
         let region = save_setting(&store, "Ann Lee", "default_region", "gb").unwrap();
-        assert_eq!(region.view.value, "GB");
+        assert_eq!(region.value, "GB");
     }
 
     #[test]
@@ -952,7 +904,7 @@ mod tests {
         assert!(save_setting(&store, "admin", "company_name", HOSTILE[0]).is_err());
         assert!(save_setting(&store, "admin", "company_name", HOSTILE[3]).is_err());
         let saved = save_setting(&store, "admin", "company_name", HOSTILE[1]).unwrap();
-        assert_eq!(saved.view.value, HOSTILE[1]);
+        assert_eq!(saved.value, HOSTILE[1]);
         assert_eq!(
             settings::load(&store.conn()).unwrap().code_lifetime_minutes,
             5

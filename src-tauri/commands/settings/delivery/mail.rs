@@ -201,9 +201,10 @@ fn port_arg(port: &str) -> Result<Option<u32>, ShellError> {
 impl MailAccountForm {
     fn into_input(self) -> Result<AccountInput, ShellError> {
         if self.extra_ca_pem.len() > MAX_CA_PEM_BYTES + 1024 {
-            return Err(ShellError::from(AccountError::Invalid(
-                "the extra CA certificate is larger than 64 KiB; use the certificate of the office's CA only".into(),
-            ))
+            return Err(ShellError::from(AccountError::Invalid {
+                field: Some("extra_ca_pem"),
+                message: "the extra CA certificate is larger than 64 KiB; use the certificate of the office's CA only".into(),
+            })
             .on_field("extra_ca_pem"));
         }
         Ok(AccountInput {
@@ -224,52 +225,21 @@ impl MailAccountForm {
     }
 }
 
-/// The form field a core refusal is about, so the page can put the sentence under it. The
-/// core words each refusal once; these are the words that name the field (`None`: the
-/// sentence is about the form as a whole).
-fn field_of(error: &AccountError, input: &AccountInput) -> Option<&'static str> {
-    const BY_WORDS: &[(&str, Option<&str>)] = &[
-        ("leave host", None),
-        ("the from name", Some("from_name")),
-        ("user name", Some("username")),
-        ("extra CA certificate", Some("extra_ca_pem")),
-        ("outbox folder", Some("outbox_dir")),
-        ("has a folder", Some("outbox_dir")),
-        ("port 465 expects", Some("security")),
-        ("port 587 starts", Some("security")),
-        ("security none", Some("security")),
-        ("needs security", Some("security")),
-        ("host name", Some("host")),
-        ("port", Some("port")),
-        ("the tenant", Some("oauth_tenant")),
-        ("the client id", Some("oauth_client_id")),
-        ("the authority", Some("oauth_authority")),
-    ];
+/// The form field a core refusal is about, so the page can put the sentence under it
+/// (`None`: the sentence is about the form as a whole).
+fn field_of(error: &AccountError) -> Option<&'static str> {
     match error {
         AccountError::EmptyName | AccountError::BadName | AccountError::Exists(_) => Some("name"),
         AccountError::UnknownKind(_) => Some("kind"),
         AccountError::UnknownSecurity(_) => Some("security"),
         AccountError::FromAddress(_) => Some("from_address"),
-        // One of the two is missing: the sentence goes under the empty one.
-        AccountError::Invalid(words)
-            if words.contains("needs both the tenant and the client id") =>
-        {
-            Some(if input.oauth_tenant.trim().is_empty() {
-                "oauth_tenant"
-            } else {
-                "oauth_client_id"
-            })
-        }
-        AccountError::Invalid(words) => BY_WORDS
-            .iter()
-            .find(|(needle, _)| words.contains(needle))
-            .and_then(|(_, field)| *field),
+        AccountError::Invalid { field, .. } => *field,
         _ => None,
     }
 }
 
-fn refused(error: AccountError, input: &AccountInput) -> ShellError {
-    let field = field_of(&error, input);
+fn refused(error: AccountError) -> ShellError {
+    let field = field_of(&error);
     let shell = ShellError::from(error);
     match field {
         Some(field) => shell.on_field(field),
@@ -293,7 +263,7 @@ pub async fn mail_account_add(
     let store = state.store()?;
     let secrets = state.secrets();
     blocking(move || {
-        let candidate = accounts::validate(&input).map_err(|e| refused(e, &input))?;
+        let candidate = accounts::validate(&input).map_err(refused)?;
         if password.is_some() && credential(&candidate) != Credential::Password {
             return Err(ShellError::invalid_argument(format!(
                 "a {} account {} has no password; leave the password empty",
@@ -311,8 +281,8 @@ pub async fn mail_account_add(
             None => None,
         };
         let mut conn = store.conn();
-        let added = accounts::add(&mut conn, store.clock(), &actor, &input)
-            .map_err(|e| refused(e, &input))?;
+        let added =
+            accounts::add(&mut conn, store.clock(), &actor, &input).map_err(refused)?;
         if let (Some(password), Some(keyring)) = (&password, &keyring) {
             let stored = accounts::set_password(
                 &conn,
@@ -484,10 +454,7 @@ mod tests {
             Err(e) => return e.fields.first().map(|f| f.field.clone()),
         };
         let error = accounts::validate(&input).expect_err("the core refuses it");
-        refused(error, &input)
-            .fields
-            .first()
-            .map(|f| f.field.clone())
+        refused(error).fields.first().map(|f| f.field.clone())
     }
 
     #[test]

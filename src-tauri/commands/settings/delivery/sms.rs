@@ -143,25 +143,13 @@ impl SmsAccountForm {
 
 /// The form field a core refusal is about (`None`: the form as a whole).
 fn field_of(error: &SmsAccountError) -> Option<&'static str> {
-    const BY_WORDS: &[(&str, Option<&str>)] = &[
-        ("sends nowhere", None),
-        ("one line of plain text", None),
-        ("give exactly one", Some("sender")),
-        ("Messaging Service SID", Some("messaging_service_sid")),
-        ("account SID", Some("account_sid")),
-        ("API address", Some("api_base")),
-        ("auth token", Some("token")),
-    ];
     match error {
         SmsAccountError::Name(_) | SmsAccountError::Exists(_) => Some("name"),
         SmsAccountError::UnknownKind(_) => Some("kind"),
         SmsAccountError::FromNumber(_) => Some("from_number"),
         SmsAccountError::NoToken
         | SmsAccountError::Secrets(SecretsError::Empty | SecretsError::TooLong(_)) => Some("token"),
-        SmsAccountError::Invalid(words) => BY_WORDS
-            .iter()
-            .find(|(needle, _)| words.contains(needle))
-            .and_then(|(_, field)| *field),
+        SmsAccountError::Invalid { field, .. } => *field,
         _ => None,
     }
 }
