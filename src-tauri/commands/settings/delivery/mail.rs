@@ -281,8 +281,7 @@ pub async fn mail_account_add(
             None => None,
         };
         let mut conn = store.conn();
-        let added =
-            accounts::add(&mut conn, store.clock(), &actor, &input).map_err(refused)?;
+        let added = accounts::add(&mut conn, store.clock(), &actor, &input).map_err(refused)?;
         if let (Some(password), Some(keyring)) = (&password, &keyring) {
             let stored = accounts::set_password(
                 &conn,
