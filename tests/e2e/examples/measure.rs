@@ -151,6 +151,14 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Vec<f64>> {
         .first()
         .await?;
     driver.execute(INSTRUMENT, Vec::new()).await?;
+    // MEASURE_SETTLE_MS=8000 waits before typing, to tell the first seconds after start
+    // apart from steady use.
+    if let Some(ms) = std::env::var("MEASURE_SETTLE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
     let search = driver.find(By::Id("search")).await?;
     // Queries of every kind the desk sees: names, account numbers, email and phone fragments.
     for query in [
@@ -236,6 +244,8 @@ async fn main() -> WebDriverResult<()> {
             percentile(times.clone(), 0.95),
             times.iter().cloned().fold(0.0, f64::max)
         );
+        let each: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
+        println!("each key, in the order typed (ms): {}", each.join(" "));
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average after: {}", load.trim());
