@@ -60,6 +60,31 @@ pub(crate) fn secret_arg(
     Ok(Some(value))
 }
 
+/// Stores the secret of an account just added. If the keyring refuses it, the account is
+/// removed again, so a failed save leaves nothing half-made; the message says which way it
+/// went. `what` names the secret as the admin knows it ("password", "auth token").
+pub(crate) fn keep_secret_or_undo<C>(
+    conn: &mut C,
+    field: &str,
+    what: &str,
+    store_secret: impl FnOnce(&C) -> Result<(), ShellError>,
+    undo: impl FnOnce(&mut C) -> bool,
+) -> Result<(), ShellError> {
+    let Err(error) = store_secret(conn) else {
+        return Ok(());
+    };
+    let mut shell = error.on_field(field);
+    shell.message = if undo(conn) {
+        format!("{}; the account was not added", shell.message)
+    } else {
+        format!(
+            "{}; the account was added without its {what}: set it from the list",
+            shell.message
+        )
+    };
+    Err(shell)
+}
+
 /// A recipient for a test message, before the core checks it as an address or number.
 pub(crate) fn recipient_arg(to: &str, max_chars: usize, what: &str) -> Result<String, ShellError> {
     let to = to.trim();
@@ -147,6 +172,52 @@ mod tests {
             assert_eq!(e.kind, "invalid_account", "{bad:?}");
             assert!(e.message.len() < 200, "the message does not echo the input");
         }
+    }
+
+    #[test]
+    fn a_secret_the_keyring_refuses_takes_the_new_account_away_again() {
+        let refused = || Err(ShellError::new("secrets", "the keyring is locked"));
+        // The "connection" records what was done through it.
+        let mut done: Vec<&str> = Vec::new();
+        keep_secret_or_undo(
+            &mut done,
+            "token",
+            "auth token",
+            |_| Ok(()),
+            |d| {
+                d.push("undo");
+                true
+            },
+        )
+        .unwrap();
+        assert!(done.is_empty(), "a stored secret undoes nothing");
+
+        let e = keep_secret_or_undo(
+            &mut done,
+            "token",
+            "auth token",
+            |_| refused(),
+            |d| {
+                d.push("undo");
+                true
+            },
+        )
+        .unwrap_err();
+        assert_eq!(done, ["undo"]);
+        assert_eq!(e.kind, "secrets");
+        assert_eq!(e.fields[0].field, "token");
+        assert_eq!(
+            e.message,
+            "the keyring is locked; the account was not added"
+        );
+
+        let e = keep_secret_or_undo(&mut done, "password", "password", |_| refused(), |_| false)
+            .unwrap_err();
+        assert_eq!(e.fields[0].field, "password");
+        assert_eq!(
+            e.message,
+            "the keyring is locked; the account was added without its password: set it from the list"
+        );
     }
 
     #[test]

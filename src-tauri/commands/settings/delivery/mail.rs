@@ -15,7 +15,9 @@ use otp_desk_core::Store;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
-use super::{account_name_arg, field_arg, recipient_arg, secret_arg, TestOutcome};
+use super::{
+    account_name_arg, field_arg, keep_secret_or_undo, recipient_arg, secret_arg, TestOutcome,
+};
 use crate::commands::blocking;
 use crate::error::ShellError;
 use crate::state::AppState;
@@ -283,32 +285,17 @@ pub async fn mail_account_add(
         let mut conn = store.conn();
         let added = accounts::add(&mut conn, store.clock(), &actor, &input).map_err(refused)?;
         if let (Some(password), Some(keyring)) = (&password, &keyring) {
-            let stored = accounts::set_password(
-                &conn,
-                store.clock(),
-                keyring.as_ref(),
-                &actor,
-                &added.name,
-                password,
-            );
-            if let Err(error) = stored {
-                let mut shell = ShellError::from(error).on_field("password");
-                let undone = accounts::remove(
-                    &mut conn,
-                    store.clock(),
-                    keyring.as_ref(),
-                    &actor,
-                    &added.name,
-                );
-                shell.message = match undone {
-                    Ok(_) => format!("{}; the account was not added", shell.message),
-                    Err(_) => format!(
-                        "{}; the account was added without its password: set it from the list",
-                        shell.message
-                    ),
-                };
-                return Err(shell);
-            }
+            let (clock, keyring, name) = (store.clock(), keyring.as_ref(), &added.name);
+            keep_secret_or_undo(
+                &mut conn,
+                "password",
+                "password",
+                |conn| {
+                    accounts::set_password(conn, clock, keyring, &actor, name, password)
+                        .map_err(ShellError::from)
+                },
+                |conn| accounts::remove(conn, clock, keyring, &actor, name).is_ok(),
+            )?;
         }
         drop(conn);
         settings(&store, &secrets)

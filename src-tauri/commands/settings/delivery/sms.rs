@@ -16,7 +16,9 @@ use otp_desk_core::Store;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
-use super::{account_name_arg, field_arg, recipient_arg, secret_arg, TestOutcome};
+use super::{
+    account_name_arg, field_arg, keep_secret_or_undo, recipient_arg, secret_arg, TestOutcome,
+};
 use crate::commands::blocking;
 use crate::error::ShellError;
 use crate::state::AppState;
@@ -193,32 +195,17 @@ pub async fn sms_account_add(
         let mut conn = store.conn();
         let added = sms_accounts::add(&mut conn, store.clock(), &actor, &input).map_err(refused)?;
         if let (Some(token), Some(keyring)) = (&token, &keyring) {
-            let stored = sms_accounts::set_token(
-                &conn,
-                store.clock(),
-                keyring.as_ref(),
-                &actor,
-                &added.name,
-                token,
-            );
-            if let Err(error) = stored {
-                let mut shell = ShellError::from(error).on_field("token");
-                let undone = sms_accounts::remove(
-                    &mut conn,
-                    store.clock(),
-                    keyring.as_ref(),
-                    &actor,
-                    &added.name,
-                );
-                shell.message = match undone {
-                    Ok(_) => format!("{}; the account was not added", shell.message),
-                    Err(_) => format!(
-                        "{}; the account was added without its auth token: set it from the list",
-                        shell.message
-                    ),
-                };
-                return Err(shell);
-            }
+            let (clock, keyring, name) = (store.clock(), keyring.as_ref(), &added.name);
+            keep_secret_or_undo(
+                &mut conn,
+                "token",
+                "auth token",
+                |conn| {
+                    sms_accounts::set_token(conn, clock, keyring, &actor, name, token)
+                        .map_err(ShellError::from)
+                },
+                |conn| sms_accounts::remove(conn, clock, keyring, &actor, name).is_ok(),
+            )?;
         }
         drop(conn);
         sms_settings(&store, &secrets)
