@@ -76,34 +76,13 @@ pub struct CustomerPage {
     next_offset: Option<u32>,
 }
 
-/// The page never sends a query longer than the search takes or a page size it does not
-/// use; such a request is refused with the reason rather than quietly trimmed.
+/// The admin's list pages through everyone, 50 to a page by default.
 fn list_bounds(
     query: &str,
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> Result<(u32, u32), ShellError> {
-    let chars = query.chars().count();
-    if chars > search::MAX_QUERY_CHARS {
-        return Err(ShellError::invalid_search(format!(
-            "a search can be at most {} characters (this one has {chars}); type a shorter part of the name, account, email or phone",
-            search::MAX_QUERY_CHARS
-        )));
-    }
-    let limit = limit.unwrap_or(PAGE_DEFAULT);
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(ShellError::invalid_search(format!(
-            "the list shows 1 to {PAGE_MAX} customers at a time, not {limit}"
-        )));
-    }
-    let offset = offset.unwrap_or(0);
-    if offset > search::MAX_OFFSET {
-        return Err(ShellError::invalid_search(format!(
-            "the list pages up to {} customers deep, not {offset}; search for the customer instead",
-            search::MAX_OFFSET
-        )));
-    }
-    Ok((limit, offset))
+    super::search_page(query, limit, offset, PAGE_DEFAULT, PAGE_MAX)
 }
 
 /// What the search reads as an empty box: nothing but spaces, line breaks or direction marks.

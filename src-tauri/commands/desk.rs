@@ -6,7 +6,7 @@ use std::str::FromStr;
 use otp_desk_core::clock::Millis;
 use otp_desk_core::codes::{self, ChallengeStatus, Target, Verdict};
 use otp_desk_core::contact::{mask_email, mask_phone, Channel};
-use otp_desk_core::customers::{self, search, Customer};
+use otp_desk_core::customers::{self, Customer};
 use otp_desk_core::delivery::{self, Progress, SendRequest, SmsStatus};
 use otp_desk_core::settings;
 use serde::Serialize;
@@ -67,34 +67,13 @@ pub async fn search_customers(
     .await
 }
 
-/// The core quietly caps what it is given; a caller that asks for more than that has a bug
-/// or is not the desk, and is told so instead.
+/// The desk asks for one screen of results.
 fn search_bounds(
     query: &str,
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> Result<(u32, u32), ShellError> {
-    let chars = query.chars().count();
-    if chars > search::MAX_QUERY_CHARS {
-        return Err(ShellError::invalid_search(format!(
-            "a search can be at most {} characters (this one has {chars}); type a shorter part of the name, account, email or phone",
-            search::MAX_QUERY_CHARS
-        )));
-    }
-    let limit = limit.unwrap_or(SEARCH_DEFAULT_LIMIT);
-    if !(1..=SEARCH_MAX_LIMIT).contains(&limit) {
-        return Err(ShellError::invalid_search(format!(
-            "a search can list 1 to {SEARCH_MAX_LIMIT} customers at a time, not {limit}"
-        )));
-    }
-    let offset = offset.unwrap_or(0);
-    if offset > search::MAX_OFFSET {
-        return Err(ShellError::invalid_search(format!(
-            "results can be paged up to {} customers deep, not {offset}; narrow the search instead",
-            search::MAX_OFFSET
-        )));
-    }
-    Ok((limit, offset))
+    super::search_page(query, limit, offset, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT)
 }
 
 #[tauri::command]
@@ -311,6 +290,7 @@ pub async fn code_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use otp_desk_core::customers::search;
 
     #[test]
     fn search_bounds_take_defaults_and_refuse_what_the_desk_never_asks_for() {
