@@ -8,10 +8,12 @@
 //!   its log says "desk ready" (the page has focused the search box and asked for the status)
 //!   is taken from outside the process, so loading the binary and WebKit is included.
 //! - idle memory: 10 s after the desk is ready, the proportional set size (PSS) of the app and
-//!   of every process below it (WebKit's web and network processes), from /proc.
+//!   of every process below it (WebKit's web and network processes), from /proc; and their
+//!   private pages, which do not depend on what else runs.
 //! - keypress to rendered results on the big database, inside the page: from the keydown
 //!   event of a real key (sent through WebDriver) to the first animation frame after the
-//!   results list changed.
+//!   results list changed; then the same queries as input events made in the page, from the
+//!   event to the frame after the list changed, so WebDriver is out of the loop.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -63,17 +65,26 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
 }
 
 /// The PSS in KiB of `pid` and everything below it.
-fn pss_tree_kib(pid: u32) -> u64 {
-    let mut total = 0;
+/// The memory of a process and every process below it, in KiB: (PSS, private). PSS shares
+/// each mapped page among the processes that map it, so it falls when other programs load
+/// the same libraries; private pages (clean and dirty) are the app's own whatever else runs.
+fn memory_tree_kib(pid: u32) -> (u64, u64) {
+    let (mut pss, mut private) = (0, 0);
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {
         if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) {
-            total += rollup
-                .lines()
-                .find(|l| l.starts_with("Pss:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0);
+            for line in rollup.lines() {
+                let mut words = line.split_whitespace();
+                let (Some(name), Some(kib)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                let kib = kib.parse::<u64>().unwrap_or(0);
+                match name {
+                    "Pss:" => pss += kib,
+                    "Private_Clean:" | "Private_Dirty:" => private += kib,
+                    _ => {}
+                }
+            }
         }
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
             for task in tasks.flatten() {
@@ -87,11 +98,11 @@ fn pss_tree_kib(pid: u32) -> u64 {
             }
         }
     }
-    total
+    (pss, private)
 }
 
-/// One cold start: (ms until "desk ready", PSS in MiB after 10 s idle).
-fn cold_start(app: &Path) -> (f64, f64) {
+/// One cold start: (ms until "desk ready", PSS and private memory in MiB after 10 s idle).
+fn cold_start(app: &Path) -> (f64, f64, f64) {
     let home = AppHome::new();
     let started = Instant::now();
     let mut child = Command::new(app)
@@ -119,10 +130,11 @@ fn cold_start(app: &Path) -> (f64, f64) {
         .recv_timeout(Duration::from_secs(30))
         .expect("the desk became ready within 30 s");
     std::thread::sleep(Duration::from_secs(10));
-    let pss = pss_tree_kib(child.id()) as f64 / 1024.0;
+    let (pss, private) = memory_tree_kib(child.id());
+    let (pss, private) = (pss as f64 / 1024.0, private as f64 / 1024.0);
     let _ = child.kill();
     let _ = child.wait();
-    (ready.as_secs_f64() * 1000.0, pss)
+    (ready.as_secs_f64() * 1000.0, pss, private)
 }
 
 const INSTRUMENT: &str = r#"
@@ -140,8 +152,15 @@ const INSTRUMENT: &str = r#"
   search.focus();
 "#;
 
-/// Keypress-to-rendered-results times in ms for typing each query, one key at a time.
-async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Vec<f64>> {
+/// Queries of every kind the desk sees: names, account numbers, email and phone fragments.
+const QUERIES: [&str; 8] = [
+    "smith", "WB-0245", "maria", "0132", "555 01", "gar", "johnson", "billy",
+];
+
+/// Keypress-to-rendered-results times in ms for typing each query, one key at a time: through
+/// WebDriver, and as input events made in the page. Both start as soon as the desk is up;
+/// MEASURE_IN_PAGE_FIRST=1 swaps their order, MEASURE_SETTLE_MS=8000 waits before the first.
+async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<(Vec<f64>, Vec<f64>)> {
     let home = AppHome::new();
     let driver_process = TauriDriver::start(&home, Some(db));
     let driver = driver_process.open_app(app).await?;
@@ -150,20 +169,28 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Vec<f64>> {
         .wait(Duration::from_secs(30), Duration::from_millis(100))
         .first()
         .await?;
-    driver.execute(INSTRUMENT, Vec::new()).await?;
-    // MEASURE_SETTLE_MS=8000 waits before typing, to tell the first seconds after start
-    // apart from steady use.
     if let Some(ms) = std::env::var("MEASURE_SETTLE_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
     {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    let (keys, in_page) = if std::env::var("MEASURE_IN_PAGE_FIRST").as_deref() == Ok("1") {
+        let in_page = type_in_page(&driver).await?;
+        (type_through_webdriver(&driver).await?, in_page)
+    } else {
+        let keys = type_through_webdriver(&driver).await?;
+        (keys, type_in_page(&driver).await?)
+    };
+    driver.quit().await?;
+    Ok((keys, in_page))
+}
+
+/// Real keys through WebDriver, timed in the page from `keydown`.
+async fn type_through_webdriver(driver: &WebDriver) -> WebDriverResult<Vec<f64>> {
+    driver.execute(INSTRUMENT, Vec::new()).await?;
     let search = driver.find(By::Id("search")).await?;
-    // Queries of every kind the desk sees: names, account numbers, email and phone fragments.
-    for query in [
-        "smith", "WB-0245", "maria", "0132", "555 01", "gar", "johnson", "billy",
-    ] {
+    for query in QUERIES {
         for c in query.chars() {
             search.send_keys(c.to_string()).await?;
             // A person types about five keys a second; each key waits for its answer.
@@ -181,13 +208,73 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Vec<f64>> {
     let times = driver
         .execute("return window.__keyTimes;", Vec::new())
         .await?;
-    driver.quit().await?;
-    Ok(times
+    Ok(numbers(times))
+}
+
+/// The same queries as input events made in the page: WebDriver and its automation of
+/// WebKit are then out of the loop, and what is left is the app's own path.
+async fn type_in_page(driver: &WebDriver) -> WebDriverResult<Vec<f64>> {
+    driver
+        .execute(TYPE_IN_PAGE, vec![serde_json::json!(QUERIES)])
+        .await?;
+    for _ in 0..240 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let done = driver
+            .execute("return window.__pageDone;", Vec::new())
+            .await?;
+        if done.json().as_bool() == Some(true) {
+            break;
+        }
+    }
+    let times = driver
+        .execute("return window.__pageTimes;", Vec::new())
+        .await?;
+    Ok(numbers(times))
+}
+
+fn numbers(answer: ScriptRet) -> Vec<f64> {
+    answer
         .json()
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
+
+/// Types each query into the search box one character at a time, as input events, at most
+/// five a second; each waits for the results list to change, then for the next frame.
+const TYPE_IN_PAGE: &str = r#"
+  const queries = arguments[0];
+  const list = document.getElementById('results-list');
+  const search = document.getElementById('search');
+  window.__pageTimes = [];
+  window.__pageDone = false;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const listChanged = () => new Promise((resolve) => {
+    const seen = new MutationObserver(() => {
+      seen.disconnect();
+      requestAnimationFrame(() => resolve(true));
+    });
+    seen.observe(list, { childList: true, subtree: true, attributes: true });
+    setTimeout(() => { seen.disconnect(); resolve(false); }, 5000);
+  });
+  (async () => {
+    for (const query of queries) {
+      search.value = '';
+      search.dispatchEvent(new Event('input', { bubbles: true }));
+      await pause(300);
+      for (const c of query) {
+        const t0 = performance.now();
+        const changed = listChanged();
+        search.value += c;
+        search.dispatchEvent(new InputEvent('input', { bubbles: true, data: c, inputType: 'insertText' }));
+        if (await changed) window.__pageTimes.push(performance.now() - t0);
+        const left = 200 - (performance.now() - t0);
+        if (left > 0) await pause(left);
+      }
+    }
+    window.__pageDone = true;
+  })();
+"#;
 
 #[tokio::main]
 async fn main() -> WebDriverResult<()> {
@@ -213,11 +300,13 @@ async fn main() -> WebDriverResult<()> {
     let mut starts = Vec::new();
     let mut memory = Vec::new();
     // The first start warms the disk cache and WebKit's; it is reported but not counted.
-    let (first, first_pss) = cold_start(&args.app);
+    let (first, first_pss, _) = cold_start(&args.app);
     println!("start 0 (warms caches, not counted): {first:.0} ms, {first_pss:.0} MiB");
+    let mut own = Vec::new();
     for i in 1..=args.runs {
-        let (ms, pss) = cold_start(&args.app);
-        println!("start {i}: ready in {ms:.0} ms, idle PSS {pss:.0} MiB");
+        let (ms, pss, private) = cold_start(&args.app);
+        println!("start {i}: ready in {ms:.0} ms, idle PSS {pss:.0} MiB, private {private:.0} MiB");
+        own.push(private);
         starts.push(ms);
         memory.push(pss);
     }
@@ -231,23 +320,32 @@ async fn main() -> WebDriverResult<()> {
         median(memory.clone()),
         memory.iter().cloned().fold(0.0, f64::max)
     );
+    println!(
+        "idle memory (private pages, app + WebKit processes): median {:.0} MiB",
+        median(own)
+    );
 
-    let times = keypress_latency(&args.app, &args.big_db).await?;
-    if times.is_empty() {
-        println!("keypress to results: no samples");
-    } else {
-        println!(
-            "keypress to rendered results ({} keys, {}): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-            times.len(),
-            args.big_db.display(),
-            percentile(times.clone(), 0.5),
-            percentile(times.clone(), 0.95),
-            times.iter().cloned().fold(0.0, f64::max)
-        );
-        let each: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
-        println!("each key, in the order typed (ms): {}", each.join(" "));
-    }
+    let (keys, in_page) = keypress_latency(&args.app, &args.big_db).await?;
+    println!("on {}:", args.big_db.display());
+    report("keypress to rendered results (WebDriver keys)", &keys);
+    report("input event to rendered results (in the page)", &in_page);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average after: {}", load.trim());
     Ok(())
+}
+
+fn report(what: &str, times: &[f64]) {
+    if times.is_empty() {
+        println!("{what}: no samples");
+        return;
+    }
+    println!(
+        "{what}, {} keys: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        times.len(),
+        percentile(times.to_vec(), 0.5),
+        percentile(times.to_vec(), 0.95),
+        times.iter().cloned().fold(0.0, f64::max)
+    );
+    let each: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
+    println!("  each, in the order typed (ms): {}", each.join(" "));
 }
