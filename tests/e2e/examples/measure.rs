@@ -157,10 +157,17 @@ const QUERIES: [&str; 8] = [
     "smith", "WB-0245", "maria", "0132", "555 01", "gar", "johnson", "billy",
 ];
 
+/// Times in ms, in the order typed.
+struct Typed {
+    keys: Vec<f64>,
+    in_page: Vec<f64>,
+    in_page_answers: Vec<f64>,
+}
+
 /// Keypress-to-rendered-results times in ms for typing each query, one key at a time: through
 /// WebDriver, and as input events made in the page. Both start as soon as the desk is up;
 /// MEASURE_IN_PAGE_FIRST=1 swaps their order, MEASURE_SETTLE_MS=8000 waits before the first.
-async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<(Vec<f64>, Vec<f64>)> {
+async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Typed> {
     let home = AppHome::new();
     let driver_process = TauriDriver::start(&home, Some(db));
     let driver = driver_process.open_app(app).await?;
@@ -183,7 +190,11 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<(Vec<f64>, V
         (keys, type_in_page(&driver).await?)
     };
     driver.quit().await?;
-    Ok((keys, in_page))
+    Ok(Typed {
+        keys,
+        in_page: in_page.0,
+        in_page_answers: in_page.1,
+    })
 }
 
 /// Real keys through WebDriver, timed in the page from `keydown`.
@@ -213,7 +224,8 @@ async fn type_through_webdriver(driver: &WebDriver) -> WebDriverResult<Vec<f64>>
 
 /// The same queries as input events made in the page: WebDriver and its automation of
 /// WebKit are then out of the loop, and what is left is the app's own path.
-async fn type_in_page(driver: &WebDriver) -> WebDriverResult<Vec<f64>> {
+/// Returns the times to the rendered frame and to the changed list (the answer in the page).
+async fn type_in_page(driver: &WebDriver) -> WebDriverResult<(Vec<f64>, Vec<f64>)> {
     driver
         .execute(TYPE_IN_PAGE, vec![serde_json::json!(QUERIES)])
         .await?;
@@ -226,10 +238,13 @@ async fn type_in_page(driver: &WebDriver) -> WebDriverResult<Vec<f64>> {
             break;
         }
     }
-    let times = driver
+    let frames = driver
         .execute("return window.__pageTimes;", Vec::new())
         .await?;
-    Ok(numbers(times))
+    let answers = driver
+        .execute("return window.__pageDomTimes;", Vec::new())
+        .await?;
+    Ok((numbers(frames), numbers(answers)))
 }
 
 fn numbers(answer: ScriptRet) -> Vec<f64> {
@@ -247,12 +262,14 @@ const TYPE_IN_PAGE: &str = r#"
   const list = document.getElementById('results-list');
   const search = document.getElementById('search');
   window.__pageTimes = [];
+  window.__pageDomTimes = [];
   window.__pageDone = false;
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const listChanged = () => new Promise((resolve) => {
     const seen = new MutationObserver(() => {
       seen.disconnect();
-      requestAnimationFrame(() => resolve(true));
+      const dom = performance.now();
+      requestAnimationFrame(() => resolve(dom));
     });
     seen.observe(list, { childList: true, subtree: true, attributes: true });
     setTimeout(() => { seen.disconnect(); resolve(false); }, 5000);
@@ -267,7 +284,11 @@ const TYPE_IN_PAGE: &str = r#"
         const changed = listChanged();
         search.value += c;
         search.dispatchEvent(new InputEvent('input', { bubbles: true, data: c, inputType: 'insertText' }));
-        if (await changed) window.__pageTimes.push(performance.now() - t0);
+        const dom = await changed;
+        if (dom) {
+          window.__pageTimes.push(performance.now() - t0);
+          window.__pageDomTimes.push(dom - t0);
+        }
         const left = 200 - (performance.now() - t0);
         if (left > 0) await pause(left);
       }
@@ -325,10 +346,17 @@ async fn main() -> WebDriverResult<()> {
         median(own)
     );
 
-    let (keys, in_page) = keypress_latency(&args.app, &args.big_db).await?;
+    let typed = keypress_latency(&args.app, &args.big_db).await?;
     println!("on {}:", args.big_db.display());
-    report("keypress to rendered results (WebDriver keys)", &keys);
-    report("input event to rendered results (in the page)", &in_page);
+    report("keypress to rendered results (WebDriver keys)", &typed.keys);
+    report(
+        "input event to rendered results (in the page)",
+        &typed.in_page,
+    );
+    report(
+        "input event to the results in the page, before the frame",
+        &typed.in_page_answers,
+    );
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average after: {}", load.trim());
     Ok(())
