@@ -205,6 +205,28 @@ impl Store {
         self.path.as_deref()
     }
 
+    /// Copies what the write-ahead log holds into the database file (a passive checkpoint),
+    /// on a connection of its own, so that desks can go on reading and writing meanwhile.
+    /// For after a large write (an import) that left its pages in the log; call it from a
+    /// thread that may wait. Does nothing for an in-memory database.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        // Never creates a file: if the database has gone, there is nothing to copy.
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Copies the live database to `target` with SQLite's online backup, so desks can keep
     /// working while it runs. Refuses to overwrite an existing file.
     pub fn backup_to(&self, target: impl AsRef<Path>) -> Result<(), StoreError> {

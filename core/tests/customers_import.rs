@@ -808,3 +808,48 @@ fn a_repeated_account_number_far_down_the_file_names_the_first_line() {
     assert_eq!(snapshot(&store.conn()).0, 0, "nothing was saved");
     assert_eq!(snapshot(&store.conn()).1, 0, "nothing was indexed");
 }
+
+#[test]
+fn an_import_leaves_its_pages_in_the_log_until_the_checkpoint_and_its_settings_as_they_were() {
+    let (dir, store, clock) = open();
+    let db = dir.path().join("desk.db");
+    let setting = |name: &str| -> i64 {
+        store
+            .conn()
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let (cache, checkpoint_pages) = (setting("cache_size"), setting("wal_autocheckpoint"));
+    let mut file = String::from("account_number,name,phone\n");
+    for c in customers::synthetic(20_000, 4) {
+        file.push_str(&format!("{},{},{}\n", c.account_number, c.name, c.phone));
+    }
+    let report = import(&store, &clock, file.as_bytes(), ImportMode::AllOrNothing).unwrap();
+    assert_eq!(report.inserted, 20_000);
+    assert_eq!(setting("cache_size"), cache);
+    assert_eq!(setting("wal_autocheckpoint"), checkpoint_pages);
+
+    let size = || std::fs::metadata(&db).unwrap().len();
+    let before = size();
+    store.checkpoint().unwrap();
+    let after = size();
+    assert!(
+        after > before + 1_000_000,
+        "the checkpoint copies the import into the file: {before} -> {after} bytes"
+    );
+    // Everything is there, through the app's connection and a fresh one.
+    let fresh = Store::open(&db).unwrap();
+    assert_eq!(customers::count(&fresh.conn()).unwrap(), 20_000);
+    assert_eq!(customers::count(&store.conn()).unwrap(), 20_000);
+}
+
+#[test]
+fn a_checkpoint_never_creates_a_database_that_is_gone() {
+    let (dir, store, _clock) = open();
+    let db = dir.path().join("desk.db");
+    std::fs::remove_file(&db).unwrap();
+    assert!(store.checkpoint().is_err());
+    assert!(!db.exists());
+    let memory = Store::open_in_memory(Arc::new(ManualClock::start())).unwrap();
+    memory.checkpoint().unwrap();
+}

@@ -358,7 +358,17 @@ pub async fn import_customers(
                 let _ = channel.send(p);
             }
         };
-        import_file(&store, &actor, &bytes, mode, &mut progress)
+        let answer = import_file(&store, &actor, &bytes, mode, &mut progress);
+        // The import left its pages in the write-ahead log (see `customers::import`): copy
+        // them into the database file now, after the report has gone back to the page.
+        tauri::async_runtime::spawn_blocking(move || {
+            if let Err(e) = store.checkpoint() {
+                tracing::warn!(
+                    "the database log could not be copied into the file after an import: {e}"
+                );
+            }
+        });
+        answer
     })
     .await
 }

@@ -26,7 +26,7 @@ use phonenumber::country::Id as Region;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::bulk_index::{BulkIndex, Plan};
+use super::bulk_index::{BulkIndex, ChunkTerms, Plan};
 use super::terms::TermList;
 use super::{
     upsert_row, validate, CustomerError, CustomerInput, FieldError, Saved, Upserted, ValidCustomer,
@@ -432,12 +432,12 @@ struct Checked {
     outcome: Result<ValidCustomer, String>,
 }
 
-/// A chunk of rows after checking, with the search terms of its valid rows already sorted
-/// (by term, then row), so the writing thread only writes.
+/// A chunk of rows after checking, with the search terms of its valid rows made ready for
+/// the writing thread, so that it only writes.
 struct CheckedChunk {
     rows: Vec<Checked>,
     /// Owned by row positions in `rows`.
-    terms: TermList,
+    terms: ChunkTerms,
 }
 
 fn check_chunk(
@@ -446,6 +446,7 @@ fn check_chunk(
     cols: &Columns,
     delimiter: u8,
     region: Region,
+    plan: Plan,
 ) -> CheckedChunk {
     let rows: Vec<Checked> = records
         .iter()
@@ -459,8 +460,10 @@ fn check_chunk(
             terms.add(&v.term_source());
         }
     }
-    terms.sort_dedup();
-    CheckedChunk { rows, terms }
+    CheckedChunk {
+        rows,
+        terms: ChunkTerms::prepare(terms, plan),
+    }
 }
 
 fn check(line: u64, rec: &ByteRecord, cols: &Columns, delimiter: u8, region: Region) -> Checked {
@@ -585,16 +588,62 @@ pub fn import(
         total: rows.len() as u64,
     });
 
-    // The whole import is one transaction; a page cache big enough to hold it saves writing
-    // pages to the log twice. Restored afterwards, whatever happens.
-    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    conn.execute_batch(&format!("PRAGMA cache_size = {IMPORT_CACHE_KIB}"))?;
     let lines = Lines::new(text);
-    let result = import_rows(
-        conn, clock, &operator, &rows, &lines, &cols, shape, region, mode, progress,
-    );
-    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-    result
+    let setup = ImportSettings::apply(conn)?;
+    import_rows(
+        &mut *setup.conn,
+        clock,
+        &operator,
+        &rows,
+        &lines,
+        &cols,
+        shape,
+        region,
+        mode,
+        progress,
+    )
+}
+
+/// The connection set up for one large transaction, and put back as it was when dropped,
+/// also when a panic unwinds through the import.
+///
+/// A page cache big enough to hold the whole import saves writing pages to the log twice.
+/// The commit leaves the pages in the write-ahead log instead of also copying them into the
+/// database file there and then (a checkpoint): that copy takes as long again as the
+/// commit, and nobody needs to wait for it. [`crate::Store::checkpoint`] does it afterwards,
+/// off the clerk's path; failing that, SQLite's next automatic checkpoint does.
+struct ImportSettings<'c> {
+    conn: &'c mut Connection,
+    cache: i64,
+    checkpoint_pages: i64,
+}
+
+impl<'c> ImportSettings<'c> {
+    fn apply(conn: &'c mut Connection) -> Result<Self, CustomerError> {
+        let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let checkpoint_pages: i64 =
+            conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = {IMPORT_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0;"
+        ))?;
+        Ok(Self {
+            conn,
+            cache,
+            checkpoint_pages,
+        })
+    }
+}
+
+impl Drop for ImportSettings<'_> {
+    fn drop(&mut self) {
+        let restore = format!(
+            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = {};",
+            self.cache, self.checkpoint_pages
+        );
+        if let Err(e) = self.conn.execute_batch(&restore) {
+            tracing::warn!("the database settings of an import could not be put back: {e}");
+        }
+    }
 }
 
 /// Page cache for an import, in KiB (negative, as SQLite takes it): about 100k customers.
@@ -639,6 +688,7 @@ fn import_rows(
     // Checking rows (parsing, validation, building terms) overlaps with writing them: the
     // checking threads take chunks in turn, and this thread saves them in file order.
     let next_chunk = AtomicUsize::new(0);
+    let plan = index.plan();
     let written = std::thread::scope(|scope| -> Result<(), CustomerError> {
         let (send, receive) = mpsc::sync_channel::<(usize, CheckedChunk)>(2 * checkers);
         for _ in 0..checkers {
@@ -649,7 +699,7 @@ fn import_rows(
                 let Some(chunk) = rows.chunks(CHUNK_ROWS).nth(i) else {
                     return;
                 };
-                let checked = check_chunk(chunk, lines, cols, shape.delimiter, region);
+                let checked = check_chunk(chunk, lines, cols, shape.delimiter, region, plan);
                 if send.send((i, checked)).is_err() {
                     // The writer stopped (an error); nothing more to check.
                     return;

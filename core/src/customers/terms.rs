@@ -137,6 +137,16 @@ impl TermList {
         self.spans = spans;
     }
 
+    /// (where in [`Self::into_text`] it starts, term, owner) for each term, in the order added.
+    pub(crate) fn placed(&self) -> impl Iterator<Item = (usize, &str, u32)> + '_ {
+        self.spans.iter().map(|s| (s.start, self.term(s), s.owner))
+    }
+
+    /// The buffer all terms are written into.
+    pub(crate) fn into_text(self) -> String {
+        self.text
+    }
+
     /// (term, owner) pairs, in the order added or, after [`Self::sort_dedup`], in key order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
         self.spans.iter().map(|s| (self.term(s), s.owner))
