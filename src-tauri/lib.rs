@@ -6,6 +6,7 @@ mod database;
 mod error;
 mod files;
 mod logs;
+mod rendering;
 mod session;
 mod state;
 
@@ -37,6 +38,7 @@ pub(crate) fn desk_ready() {
 
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
+    rendering::choose();
     let chosen_db = std::env::args_os().skip(1).collect::<Vec<_>>();
     let result = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts (a second desk
@@ -45,6 +47,7 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
             let log_folder = logs::init(app.path().app_log_dir().ok());
+            tracing::info!(rendering = %rendering::describe(), "window rendering");
             let database = Database::open(db_path_from_args(chosen_db.clone()));
             let downloads = app.path().download_dir().ok();
             app.manage(AppState::new(database, log_folder, downloads));

@@ -123,8 +123,10 @@ pub(crate) fn insert_sorted_terms<'a>(
     conn: &Connection,
     pairs: impl IntoIterator<Item = (&'a str, i64)>,
 ) -> Result<(), CustomerError> {
-    // Prepared at the first full batch: saving one customer never needs it.
-    let mut many: Option<ManyTerms<'_>> = None;
+    let values = vec!["(?, ?)"; TERMS_PER_INSERT].join(", ");
+    let mut many = conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO customer_terms (term, customer_id) VALUES {values}"
+    ))?;
     let mut one = conn.prepare_cached(
         "INSERT OR IGNORE INTO customer_terms (term, customer_id) VALUES (?1, ?2)",
     )?;
@@ -132,11 +134,11 @@ pub(crate) fn insert_sorted_terms<'a>(
     for pair in pairs {
         batch.push(pair);
         if batch.len() == TERMS_PER_INSERT {
-            let many = match &mut many {
-                Some(many) => many,
-                None => many.insert(ManyTerms::prepare(conn)?),
-            };
-            many.insert(&batch)?;
+            for (i, (term, id)) in batch.iter().enumerate() {
+                many.raw_bind_parameter(2 * i + 1, *term)?;
+                many.raw_bind_parameter(2 * i + 2, *id)?;
+            }
+            many.raw_execute()?;
             batch.clear();
         }
     }
@@ -144,103 +146,6 @@ pub(crate) fn insert_sorted_terms<'a>(
         one.execute(params![term, id])?;
     }
     Ok(())
-}
-
-/// The statement that writes [`TERMS_PER_INSERT`] index rows at once, bound through
-/// SQLite's C interface because rusqlite copies every bound string (SQLITE_TRANSIENT): at
-/// 1.65 million terms per 100,000 customers, those copies were a fifth of an import's index
-/// writing. Here the text is lent (SQLITE_STATIC) for the one step that reads it.
-struct ManyTerms<'c> {
-    conn: &'c Connection,
-    stmt: *mut rusqlite::ffi::sqlite3_stmt,
-}
-
-impl<'c> ManyTerms<'c> {
-    fn prepare(conn: &'c Connection) -> Result<Self, CustomerError> {
-        use rusqlite::ffi;
-        let values = vec!["(?, ?)"; TERMS_PER_INSERT].join(", ");
-        let sql =
-            format!("INSERT OR IGNORE INTO customer_terms (term, customer_id) VALUES {values}");
-        let mut stmt = std::ptr::null_mut();
-        // SAFETY: the handle is the live connection's; `sql` outlives the call, and its
-        // length is given, so no terminator is needed. On failure `stmt` stays null.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v2(
-                conn.handle(),
-                sql.as_ptr().cast(),
-                i32::try_from(sql.len()).unwrap_or(i32::MAX),
-                &mut stmt,
-                std::ptr::null_mut(),
-            )
-        };
-        let many = ManyTerms { conn, stmt };
-        many.check(rc)?;
-        Ok(many)
-    }
-
-    /// Turns a result code into rusqlite's error, with SQLite's message.
-    fn check(&self, rc: std::os::raw::c_int) -> Result<(), CustomerError> {
-        use rusqlite::ffi;
-        if rc == ffi::SQLITE_OK || rc == ffi::SQLITE_DONE {
-            return Ok(());
-        }
-        // SAFETY: the connection is open; the message is copied before any other call.
-        let message = unsafe {
-            std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(self.conn.handle()))
-                .to_string_lossy()
-                .into_owned()
-        };
-        Err(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(message)).into())
-    }
-
-    /// Writes exactly [`TERMS_PER_INSERT`] rows.
-    fn insert(&mut self, batch: &[(&str, i64)]) -> Result<(), CustomerError> {
-        use rusqlite::ffi;
-        debug_assert_eq!(batch.len(), TERMS_PER_INSERT);
-        for (i, (term, id)) in batch.iter().enumerate() {
-            // Parameter numbers stay far below i32::MAX (2 × TERMS_PER_INSERT); a term is
-            // at most a field's few hundred bytes.
-            let n = (2 * i + 1) as i32;
-            let len = i32::try_from(term.len()).unwrap_or(i32::MAX);
-            // SAFETY: `stmt` is a prepared statement of this connection. The text is lent
-            // (SQLITE_STATIC): it stays alive and unchanged until the step below, after
-            // which the statement is reset and its parameters cleared, before `batch` can go.
-            let rc = unsafe {
-                ffi::sqlite3_bind_text(
-                    self.stmt,
-                    n,
-                    term.as_ptr().cast(),
-                    len,
-                    ffi::SQLITE_STATIC(),
-                )
-            };
-            self.check(rc)?;
-            // SAFETY: as above; an integer is copied.
-            let rc = unsafe { ffi::sqlite3_bind_int64(self.stmt, n + 1, *id) };
-            self.check(rc)?;
-        }
-        // SAFETY: every parameter is bound (the batch is full), to text that is alive.
-        let rc = unsafe { ffi::sqlite3_step(self.stmt) };
-        // SAFETY: resetting and unbinding a statement of this connection; after this the
-        // statement holds no pointer into `batch`.
-        let (reset, _) = unsafe {
-            (
-                ffi::sqlite3_reset(self.stmt),
-                ffi::sqlite3_clear_bindings(self.stmt),
-            )
-        };
-        self.check(rc)?;
-        self.check(reset)
-    }
-}
-
-impl Drop for ManyTerms<'_> {
-    fn drop(&mut self) {
-        // SAFETY: finalizing the statement once; null (a failed prepare) is a no-op.
-        unsafe {
-            rusqlite::ffi::sqlite3_finalize(self.stmt);
-        }
-    }
 }
 
 /// Rebuilds the whole search index from the customer rows. For a migration that changes

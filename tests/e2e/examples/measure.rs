@@ -64,15 +64,17 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v[i]
 }
 
-/// The PSS in KiB of `pid` and everything below it.
-/// The memory of a process and every process below it, in KiB: (PSS, private). PSS shares
-/// each mapped page among the processes that map it, so it falls when other programs load
-/// the same libraries; private pages (clean and dirty) are the app's own whatever else runs.
-fn memory_tree_kib(pid: u32) -> (u64, u64) {
+/// The memory of a process and every process below it, in KiB: (PSS, private), with the
+/// same for each process by name. PSS shares each mapped page among the processes that map
+/// it, so it falls when other programs load the same libraries; private pages (clean and
+/// dirty) are the app's own whatever else runs.
+fn memory_tree_kib(pid: u32) -> (u64, u64, Vec<(String, u64, u64)>) {
     let (mut pss, mut private) = (0, 0);
+    let mut each = Vec::new();
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {
         if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) {
+            let (mut own_pss, mut own_private) = (0, 0);
             for line in rollup.lines() {
                 let mut words = line.split_whitespace();
                 let (Some(name), Some(kib)) = (words.next(), words.next()) else {
@@ -80,11 +82,15 @@ fn memory_tree_kib(pid: u32) -> (u64, u64) {
                 };
                 let kib = kib.parse::<u64>().unwrap_or(0);
                 match name {
-                    "Pss:" => pss += kib,
-                    "Private_Clean:" | "Private_Dirty:" => private += kib,
+                    "Pss:" => own_pss += kib,
+                    "Private_Clean:" | "Private_Dirty:" => own_private += kib,
                     _ => {}
                 }
             }
+            let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            each.push((name.trim().to_string(), own_pss, own_private));
+            pss += own_pss;
+            private += own_private;
         }
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
             for task in tasks.flatten() {
@@ -98,11 +104,12 @@ fn memory_tree_kib(pid: u32) -> (u64, u64) {
             }
         }
     }
-    (pss, private)
+    (pss, private, each)
 }
 
-/// One cold start: (ms until "desk ready", PSS and private memory in MiB after 10 s idle).
-fn cold_start(app: &Path) -> (f64, f64, f64) {
+/// One cold start: (ms until "desk ready", PSS and private memory in MiB after 10 s idle,
+/// and the same for each process).
+fn cold_start(app: &Path) -> (f64, f64, f64, String) {
     let home = AppHome::new();
     let started = Instant::now();
     let mut child = Command::new(app)
@@ -130,11 +137,16 @@ fn cold_start(app: &Path) -> (f64, f64, f64) {
         .recv_timeout(Duration::from_secs(30))
         .expect("the desk became ready within 30 s");
     std::thread::sleep(Duration::from_secs(10));
-    let (pss, private) = memory_tree_kib(child.id());
+    let (pss, private, each) = memory_tree_kib(child.id());
     let (pss, private) = (pss as f64 / 1024.0, private as f64 / 1024.0);
+    let each = each
+        .iter()
+        .map(|(name, pss, private)| format!("{name} {} / {}", pss / 1024, private / 1024))
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = child.kill();
     let _ = child.wait();
-    (ready.as_secs_f64() * 1000.0, pss, private)
+    (ready.as_secs_f64() * 1000.0, pss, private, each)
 }
 
 const INSTRUMENT: &str = r#"
@@ -321,12 +333,12 @@ async fn main() -> WebDriverResult<()> {
     let mut starts = Vec::new();
     let mut memory = Vec::new();
     // The first start warms the disk cache and WebKit's; it is reported but not counted.
-    let (first, first_pss, _) = cold_start(&args.app);
+    let (first, first_pss, _, _) = cold_start(&args.app);
     println!("start 0 (warms caches, not counted): {first:.0} ms, {first_pss:.0} MiB");
     let mut own = Vec::new();
     for i in 1..=args.runs {
-        let (ms, pss, private) = cold_start(&args.app);
-        println!("start {i}: ready in {ms:.0} ms, idle PSS {pss:.0} MiB, private {private:.0} MiB");
+        let (ms, pss, private, each) = cold_start(&args.app);
+        println!("start {i}: ready in {ms:.0} ms, idle PSS {pss:.0} MiB, private {private:.0} MiB ({each})");
         own.push(private);
         starts.push(ms);
         memory.push(pss);
