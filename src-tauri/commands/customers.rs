@@ -359,8 +359,9 @@ pub async fn import_customers(
             }
         };
         let answer = import_file(&store, &actor, &bytes, mode, &mut progress);
-        // The import left its pages in the write-ahead log (see `customers::import`): copy
-        // them into the database file now, after the report has gone back to the page.
+        // The import left its pages in the write-ahead log (see `customers::import`): they
+        // are copied into the database file on another thread, so the report goes back to
+        // the page without waiting for that.
         tauri::async_runtime::spawn_blocking(move || {
             if let Err(e) = store.checkpoint() {
                 tracing::warn!(

@@ -82,13 +82,6 @@ impl ChunkTerms {
             Plan::Rebuild => ChunkTerms::Grouped(Grouped::of(terms)),
         }
     }
-
-    fn len(&self) -> usize {
-        match self {
-            ChunkTerms::Sorted(t) => t.len(),
-            ChunkTerms::Grouped(g) => g.entries.len(),
-        }
-    }
 }
 
 /// Groups by the first two bytes of a term: 65,536 of them.
@@ -203,7 +196,6 @@ impl BulkIndex {
         terms: ChunkTerms,
         ids: Vec<Option<i64>>,
     ) -> Result<(), CustomerError> {
-        self.kept += terms.len();
         let terms = match (self.plan, terms) {
             (_, ChunkTerms::Sorted(terms)) => {
                 let pairs = terms.iter().filter_map(|(term, owner)| {
@@ -226,6 +218,7 @@ impl BulkIndex {
             }
             (Plan::Rebuild, ChunkTerms::Grouped(terms)) => terms,
         };
+        self.kept += terms.entries.len();
         self.runs.push(Run { terms, ids });
         if self.kept > MAX_KEPT_TERMS {
             // Written now, the rest is added to a tree that is no longer empty: chunk by
@@ -381,6 +374,16 @@ mod tests {
         }
     }
 
+    /// The index as stored, in key order.
+    fn index_rows(conn: &Connection) -> Vec<(String, i64)> {
+        conn.prepare("SELECT term, customer_id FROM customer_terms")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     fn all_in_key_order(runs: &[Run]) -> Vec<(&str, i64)> {
         let mut all = Vec::new();
         in_key_order(runs, |batch| {
@@ -492,13 +495,7 @@ mod tests {
         index
             .add(&conn, chunk, vec![Some(4), None, Some(6)])
             .unwrap();
-        let rows: Vec<(String, i64)> = conn
-            .prepare("SELECT term, customer_id FROM customer_terms")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let rows = index_rows(&conn);
         let rows: Vec<(&str, i64)> = rows.iter().map(|(t, id)| (t.as_str(), *id)).collect();
         assert_eq!(rows, [("nann", 4), ("nbob", 6), ("nzed", 4)]);
     }
@@ -528,13 +525,7 @@ mod tests {
             .unwrap();
         assert_eq!(before, 3, "nothing of the import is written before the end");
         index.finish(&conn).unwrap();
-        let rows: Vec<(String, i64)> = conn
-            .prepare("SELECT term, customer_id FROM customer_terms")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let rows = index_rows(&conn);
         let rows: Vec<(&str, i64)> = rows.iter().map(|(t, id)| (t.as_str(), *id)).collect();
         assert_eq!(
             rows,
