@@ -24,7 +24,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 
 use super::search::insert_sorted_terms;
-use super::terms::TermList;
+use super::terms::{after_equal_heads, head, TermList};
 use super::CustomerError;
 
 /// A rebuild keeps at most this many terms in memory (about 130 MB); a bigger import writes
@@ -119,17 +119,13 @@ impl Grouped {
         let placed: Vec<Entry> = terms
             .placed()
             .map(|(start, term, owner)| {
-                let bytes = term.as_bytes();
-                let mut head = [0u8; HEAD_BYTES];
-                let n = bytes.len().min(HEAD_BYTES);
-                head[..n].copy_from_slice(&bytes[..n]);
-                let head = u128::from_be_bytes(head);
+                let head = u128::from_be_bytes(head::<HEAD_BYTES>(term.as_bytes()));
                 Entry {
                     hi: (head >> 64) as u64,
                     lo: head as u64,
                     start,
                     // A term is at most a field's few hundred bytes.
-                    len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                    len: u32::try_from(term.len()).unwrap_or(u32::MAX),
                     owner,
                 }
             })
@@ -273,13 +269,9 @@ impl Keyed<'_> {
         (a.hi, a.lo)
             .cmp(&(b.hi, b.lo))
             .then_with(|| {
-                // Equal heads of terms that fit in them: the shorter is a prefix of the other
-                // (padded with zero bytes), so length decides without the text.
-                if a.term.len() <= HEAD_BYTES && b.term.len() <= HEAD_BYTES {
-                    a.term.len().cmp(&b.term.len())
-                } else {
+                after_equal_heads(HEAD_BYTES, a.term.len(), b.term.len(), || {
                     a.term.cmp(b.term)
-                }
+                })
             })
             .then(a.id.cmp(&b.id))
     }

@@ -27,6 +27,31 @@ pub(crate) struct TermSource<'a> {
 /// Bytes of a term kept in its [`Span`]'s head.
 const HEAD_BYTES: u32 = 8;
 
+/// A term's first `N` bytes, zero-padded. Read as a big-endian number, heads order two
+/// terms the way their bytes do whenever the heads differ, without reading the rest.
+pub(crate) fn head<const N: usize>(term: &[u8]) -> [u8; N] {
+    let mut head = [0u8; N];
+    let n = term.len().min(N);
+    head[..n].copy_from_slice(&term[..n]);
+    head
+}
+
+/// How two terms with equal heads of `head_bytes` bytes compare: when both fit in their
+/// heads, the shorter is a prefix of the other (padded with zero bytes), so length decides
+/// without the text; otherwise `text` compares them in full.
+pub(crate) fn after_equal_heads(
+    head_bytes: usize,
+    a_len: usize,
+    b_len: usize,
+    text: impl FnOnce() -> Ordering,
+) -> Ordering {
+    if a_len <= head_bytes && b_len <= head_bytes {
+        a_len.cmp(&b_len)
+    } else {
+        text()
+    }
+}
+
 /// One term in a [`TermList`].
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -86,11 +111,8 @@ impl TermList {
             return;
         }
         let term = &self.text.as_bytes()[start..];
-        let mut head = [0u8; HEAD_BYTES as usize];
-        let n = term.len().min(head.len());
-        head[..n].copy_from_slice(&term[..n]);
         self.spans.push(Span {
-            head: u64::from_be_bytes(head),
+            head: u64::from_be_bytes(head(term)),
             start,
             // A term is a few hundred bytes at most: its field's length limit.
             len: u32::try_from(term.len()).unwrap_or(u32::MAX),
@@ -118,13 +140,9 @@ impl TermList {
         a.head
             .cmp(&b.head)
             .then_with(|| {
-                // Equal heads of terms that fit in them: the shorter is a prefix of the
-                // other (padded with zero bytes), so length decides without the buffer.
-                if a.len <= HEAD_BYTES && b.len <= HEAD_BYTES {
-                    a.len.cmp(&b.len)
-                } else {
+                after_equal_heads(HEAD_BYTES as usize, a.len as usize, b.len as usize, || {
                     self.term(a).cmp(self.term(b))
-                }
+                })
             })
             .then(a.owner.cmp(&b.owner))
     }
