@@ -23,6 +23,21 @@ export function dateTime(ms) {
   return dateAndTime.format(new Date(ms));
 }
 
+// Times inside a stored sentence ("locked until 2026-12-02T15:04:05Z") are written in UTC,
+// so that the audit trail and its export mean one thing everywhere; on screen they read in
+// the clerk's own time zone like every other time.
+const UTC_STAMP = /\b(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z\b/g;
+
+export function localTimes(text) {
+  if (typeof text !== "string") return text;
+  return text.replace(UTC_STAMP, (stamp, y, mo, d, h, mi, s) => {
+    const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+    // Date.UTC rolls "month 13" over into the next year; only a real time is rewritten.
+    const real = !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) + "Z" === stamp;
+    return real ? dateTime(ms) : stamp;
+  });
+}
+
 // "4:05" for a countdown; never negative.
 export function minutesSeconds(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));

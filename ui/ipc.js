@@ -1,6 +1,8 @@
 // The only way from the UI into the app: every call goes through here, so every failure
 // reaches the screens in one shape, { kind, message }, whatever went wrong underneath.
 
+import { localTimes } from "./format.js";
+
 function tauri() {
   const api = window.__TAURI__;
   if (!api?.core?.invoke) {
@@ -20,7 +22,8 @@ export async function call(command, args = {}, options = undefined) {
     return await api.core.invoke(command, args, options);
   } catch (error) {
     if (error && typeof error === "object" && "kind" in error && "message" in error) {
-      throw error;
+      // A message that names a time ("locked until …") says it in the clerk's time zone.
+      throw { ...error, message: localTimes(error.message) };
     }
     throw { kind: "internal", message: String(error) };
   }

@@ -6,7 +6,7 @@
 // Names, accounts, details and server replies are untrusted text: textContent only.
 
 import { call } from "../ipc.js";
-import { dateTime, element, failureClassWords, plural } from "../format.js";
+import { dateTime, element, failureClassWords, localTimes, plural } from "../format.js";
 
 const PAGE_ROWS = 50;
 // The search waits for a pause in typing; a changed list or date applies at once (the short
@@ -411,7 +411,7 @@ function auditRow(list, entry) {
     customerNodes(doc, entry.customer_name, entry.account_number),
     entry.channel ? CHANNEL_WORDS[entry.channel] ?? entry.channel : missing(doc, "—"),
     entry.destination ? element(doc, "span", "masked-contact", entry.destination) : missing(doc, "—"),
-    element(doc, "span", "cell-detail", entry.detail),
+    element(doc, "span", "cell-detail", localTimes(entry.detail)),
   ]);
   if (entry.code_id) {
     tr.dataset.codeId = String(entry.code_id);
@@ -533,7 +533,7 @@ class CodeDialog {
           this.words.kind.get(e.kind) ?? e.kind,
           badge(doc, this.words.result.get(e.result) ?? e.result, RESULT_TONES[e.result]),
           element(doc, "span", "", e.operator),
-          element(doc, "span", "cell-detail", e.detail),
+          element(doc, "span", "cell-detail", localTimes(e.detail)),
         ]),
       ),
     );
