@@ -33,6 +33,14 @@ pub(crate) fn desk_ready() {
             .map(|t| t.elapsed().as_millis())
             .unwrap_or_default();
         tracing::info!(ms, "desk ready");
+        // Now, not at start: it would compete with drawing the window, and nobody types in
+        // the first second.
+        std::thread::spawn(|| {
+            let started = std::time::Instant::now();
+            otp_desk_core::contact::load_phone_metadata();
+            let ms = started.elapsed().as_millis();
+            tracing::info!(ms, "phone number metadata loaded");
+        });
     });
 }
 

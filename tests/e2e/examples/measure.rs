@@ -2,7 +2,7 @@
 //! test: it prints numbers and judges nothing. Run through `scripts/measure-desktop`, which
 //! builds what it needs and provides the X screen, D-Bus and keyring.
 //!
-//!   measure --app PATH --big-db PATH [--deb PATH] [--runs N]
+//!   measure --app PATH --big-db PATH [--deb PATH] [--runs N]   (--runs 0: keypresses only)
 //!
 //! - cold start: the release binary is started with a fresh home and database; the time until
 //!   its log says "desk ready" (the page has focused the search box and asked for the status)
@@ -194,6 +194,16 @@ async fn keypress_latency(app: &Path, db: &Path) -> WebDriverResult<Typed> {
     {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    // MEASURE_CSS="rules": extra style rules for the page, to try a change without a build.
+    if let Ok(css) = std::env::var("MEASURE_CSS") {
+        driver
+            .execute(
+                "const s = new CSSStyleSheet(); s.replaceSync(arguments[0]); \
+                 document.adoptedStyleSheets = [...document.adoptedStyleSheets, s];",
+                vec![serde_json::json!(css)],
+            )
+            .await?;
+    }
     let (keys, in_page) = if std::env::var("MEASURE_IN_PAGE_FIRST").as_deref() == Ok("1") {
         let in_page = type_in_page(&driver).await?;
         (type_through_webdriver(&driver).await?, in_page)
@@ -330,6 +340,28 @@ async fn main() -> WebDriverResult<()> {
         );
     }
 
+    if args.runs > 0 {
+        cold_starts(&args);
+    }
+
+    let typed = keypress_latency(&args.app, &args.big_db).await?;
+    println!("on {}:", args.big_db.display());
+    report("keypress to rendered results (WebDriver keys)", &typed.keys);
+    report(
+        "input event to rendered results (in the page)",
+        &typed.in_page,
+    );
+    report(
+        "input event to the results in the page, before the frame",
+        &typed.in_page_answers,
+    );
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average after: {}", load.trim());
+    Ok(())
+}
+
+/// Cold starts and idle memory, `args.runs` times after one start that warms the caches.
+fn cold_starts(args: &Args) {
     let mut starts = Vec::new();
     let mut memory = Vec::new();
     // The first start warms the disk cache and WebKit's; it is reported but not counted.
@@ -357,21 +389,6 @@ async fn main() -> WebDriverResult<()> {
         "idle memory (private pages, app + WebKit processes): median {:.0} MiB",
         median(own)
     );
-
-    let typed = keypress_latency(&args.app, &args.big_db).await?;
-    println!("on {}:", args.big_db.display());
-    report("keypress to rendered results (WebDriver keys)", &typed.keys);
-    report(
-        "input event to rendered results (in the page)",
-        &typed.in_page,
-    );
-    report(
-        "input event to the results in the page, before the frame",
-        &typed.in_page_answers,
-    );
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("load average after: {}", load.trim());
-    Ok(())
 }
 
 fn report(what: &str, times: &[f64]) {
