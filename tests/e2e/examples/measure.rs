@@ -11,9 +11,10 @@
 //!   of every process below it (WebKit's web and network processes), from /proc; and their
 //!   private pages, which do not depend on what else runs.
 //! - keypress to rendered results on the big database, inside the page: from the keydown
-//!   event of a real key (sent through WebDriver) to the first animation frame after the
-//!   results list changed; then the same queries as input events made in the page, from the
-//!   event to the frame after the list changed, so WebDriver is out of the loop.
+//!   event of a real key (sent through WebDriver) until the frame that paints the changed
+//!   results list is done (the start of the frame after it: a frame's callbacks run before
+//!   it paints, so the first would stop the clock before the painting); then the same
+//!   queries as input events made in the page, so WebDriver is out of the loop.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -159,7 +160,8 @@ const INSTRUMENT: &str = r#"
     if (pending === null) return;
     const t0 = pending;
     pending = null;
-    requestAnimationFrame(() => window.__keyTimes.push(performance.now() - t0));
+    // The second frame: it starts once the first, which paints the change, is done.
+    requestAnimationFrame(() => requestAnimationFrame(() => window.__keyTimes.push(performance.now() - t0)));
   }).observe(list, { childList: true, subtree: true, attributes: true });
   search.focus();
 "#;
@@ -278,7 +280,8 @@ fn numbers(answer: ScriptRet) -> Vec<f64> {
 }
 
 /// Types each query into the search box one character at a time, as input events, at most
-/// five a second; each waits for the results list to change, then for the next frame.
+/// five a second; each waits for the results list to change, then for the frame that paints
+/// the change to be done.
 const TYPE_IN_PAGE: &str = r#"
   const queries = arguments[0];
   const list = document.getElementById('results-list');
@@ -291,7 +294,7 @@ const TYPE_IN_PAGE: &str = r#"
     const seen = new MutationObserver(() => {
       seen.disconnect();
       const dom = performance.now();
-      requestAnimationFrame(() => resolve(dom));
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(dom)));
     });
     seen.observe(list, { childList: true, subtree: true, attributes: true });
     setTimeout(() => { seen.disconnect(); resolve(false); }, 5000);
