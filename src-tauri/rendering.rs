@@ -1,13 +1,12 @@
 //! How WebKitGTK draws the window.
 //!
 //! On a computer without a GPU (no DRM render node: a virtual machine, a remote desktop, a
-//! thin client), WebKit's default renderer composites through Mesa's software OpenGL, whose
+//! thin client), WebKit's default renderer draws through Mesa's software OpenGL, whose
 //! first frame of each new kind of layer is compiled on the spot: the clerk's first search
-//! after the app opened waited 1.2–2.2 s for its results. Without compositing, WebKit paints
-//! each change on the CPU and hands the window the finished picture: no wait, 70 MB less
-//! memory than compositing on the CPU (and 120 MB less than WebKit's default), and less
-//! processor time per key (docs/PERFORMANCE.md). With a GPU, WebKit's own choice stands. So
-//! does anyone's who set one of WebKit's rendering variables themselves.
+//! after the app opened waited 1.2–2.2 s for its results. Painting with Skia on the CPU
+//! instead takes that wait away and uses about 50 MB less memory (docs/PERFORMANCE.md).
+//! With a GPU, WebKit's own choice stands. So does anyone's who set one of WebKit's
+//! rendering variables themselves.
 
 /// WebKit's variables that choose how it renders; any of them set means someone chose.
 const RENDERING_VARIABLES: [&str; 3] = [
@@ -16,11 +15,11 @@ const RENDERING_VARIABLES: [&str; 3] = [
     "WEBKIT_DISABLE_DMABUF_RENDERER",
 ];
 
-const WITHOUT_COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+const CPU_PAINTING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
 
-/// Whether to ask WebKit to paint without compositing, given whether there is a render node
-/// and what the environment says.
-fn wants_plain_painting(render_node: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+/// Whether to ask WebKit for CPU painting, given whether there is a render node and what the
+/// environment says.
+fn wants_cpu_painting(render_node: bool, var: impl Fn(&str) -> Option<String>) -> bool {
     !render_node && RENDERING_VARIABLES.iter().all(|v| var(v).is_none())
 }
 
@@ -37,8 +36,8 @@ fn has_render_node() -> bool {
 /// Call first thing, while the app has no other thread.
 pub(crate) fn choose() {
     #[cfg(target_os = "linux")]
-    if wants_plain_painting(has_render_node(), |v| std::env::var(v).ok()) {
-        std::env::set_var(WITHOUT_COMPOSITING, "1");
+    if wants_cpu_painting(has_render_node(), |v| std::env::var(v).ok()) {
+        std::env::set_var(CPU_PAINTING, "1");
     }
 }
 
@@ -60,13 +59,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_painting_only_without_a_render_node_and_without_a_choice_already_made() {
+    fn cpu_painting_only_without_a_render_node_and_without_a_choice_already_made() {
         let none = |_: &str| None;
-        assert!(wants_plain_painting(false, none));
-        assert!(!wants_plain_painting(true, none));
+        assert!(wants_cpu_painting(false, none));
+        assert!(!wants_cpu_painting(true, none));
         for chosen in RENDERING_VARIABLES {
             let var = |v: &str| (v == chosen).then(|| "0".to_string());
-            assert!(!wants_plain_painting(false, var), "{chosen}");
+            assert!(!wants_cpu_painting(false, var), "{chosen}");
         }
     }
 }
