@@ -53,21 +53,39 @@ pub enum StoreError {
 pub use rusqlite::Connection;
 
 /// The schema, one entry per version. Never edit a shipped entry; append a new one.
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!("store/0001_initial.sql")),
-    M::up(include_str!("store/0002_mail.sql")),
-    M::up(include_str!("store/0003_oauth.sql")),
-    M::up(include_str!("store/0004_sms.sql")),
-    M::up(include_str!("store/0005_desk.sql")),
-];
+fn steps() -> Vec<M<'static>> {
+    vec![
+        M::up(include_str!("store/0001_initial.sql")),
+        M::up(include_str!("store/0002_mail.sql")),
+        M::up(include_str!("store/0003_oauth.sql")),
+        M::up(include_str!("store/0004_sms.sql")),
+        M::up(include_str!("store/0005_desk.sql")),
+        M::up_with_hook(
+            include_str!("store/0006_phone_terms.sql"),
+            rebuild_search_index,
+        ),
+    ]
+}
+
+/// The number of entries in [`steps`] (a test holds them equal), as a constant so that
+/// asking for it builds nothing.
+const SCHEMA_VERSION: usize = 6;
+
+fn rebuild_search_index(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
+    crate::customers::search::rebuild_index(tx)
+        .map(|_| ())
+        .map_err(|e| {
+            rusqlite_migration::HookError::Hook(format!("rebuilding the search index: {e}"))
+        })
+}
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::from_slice(MIGRATIONS)
+    Migrations::new(steps())
 }
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    MIGRATIONS.len()
+    SCHEMA_VERSION
 }
 
 /// The environment variable that overrides the database location.
@@ -291,6 +309,7 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+        assert_eq!(steps().len(), SCHEMA_VERSION);
     }
 
     #[test]

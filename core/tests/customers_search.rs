@@ -290,6 +290,93 @@ fn hostile_queries_return_quickly_and_harmlessly() {
 }
 
 #[test]
+fn every_run_of_three_or_more_digits_finds_the_number_and_nothing_else_does() {
+    let (_dir, store, clock) = open();
+    // In the UK a number is written with a trunk "0" that its E.164 form does not have.
+    otp_desk_core::settings::set(&mut store.conn(), &clock, "admin", "default_region", "GB")
+        .unwrap();
+    let entered = [
+        "020 7946 0958",
+        "+1 212 444 0177",
+        "+1 (415) 555-0132",
+        "0161 496 0000",
+    ];
+    let mut digits_of = Vec::new();
+    for (i, phone) in entered.iter().enumerate() {
+        let id = add(&store, &clock, &format!("WB-{i}"), "Zed Ross", "", phone);
+        let c = customers::get(&store.conn(), id).unwrap().unwrap();
+        let e164 = c.phone_e164.expect("a valid number");
+        let forms = [phone.to_string(), e164]
+            .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>());
+        digits_of.push((id, forms));
+    }
+    assert_eq!(digits_of[0].1, ["02079460958", "442079460958"]);
+    for (id, forms) in &digits_of {
+        for digits in forms {
+            for start in 0..digits.len() {
+                for end in start + 3..=digits.len() {
+                    let run = &digits[start..end];
+                    let want: Vec<i64> = digits_of
+                        .iter()
+                        .filter(|(_, f)| f.iter().any(|d| d.contains(run)))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    let mut got = find(&store, run);
+                    got.sort_unstable();
+                    assert!(got.contains(id), "{run:?} of {forms:?}");
+                    assert_eq!(got, want, "{run:?}");
+                }
+            }
+        }
+    }
+    for absent in ["999", "0131", "4155550133", "2079460959", "00132", "4402"] {
+        assert!(find(&store, absent).is_empty(), "{absent}");
+    }
+}
+
+#[test]
+fn opening_a_database_indexed_at_every_digit_rebuilds_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        otp_desk_core::store::migrations()
+            .to_version(&mut conn, 5)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO customers (id, account_number, name, email, phone, phone_e164,
+                                    service_address, notes, created_at, updated_at)
+             VALUES (7, 'WB-7', 'Ann Lee', NULL, '(415) 555-0132', '+14155550132', '', '', 0, 0);
+             INSERT INTO customer_terms (term, customer_id) VALUES
+               ('awb7', 7), ('a7', 7), ('nann', 7), ('nlee', 7),
+               ('p14155550132', 7), ('p4155550132', 7), ('p155550132', 7), ('p55550132', 7),
+               ('p5550132', 7), ('p550132', 7), ('p50132', 7), ('p0132', 7), ('p132', 7);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let conn = store.conn();
+    let terms: Vec<String> = conn
+        .prepare("SELECT term FROM customer_terms WHERE term LIKE 'p%' ORDER BY term")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        terms,
+        ["p132", "p14155550132", "p155550132", "p50132", "p5550132"]
+    );
+    for q in ["0132", "555 01", "4155550132", "ann", "wb-7"] {
+        assert_eq!(
+            ids(&customers::search(&conn, q, 10, 0).unwrap()),
+            [7],
+            "{q}"
+        );
+    }
+}
+
+#[test]
 fn deleted_customers_are_not_found() {
     let (_dir, store, clock) = open();
     let id = add(

@@ -1,0 +1,3 @@
+-- Schema version 6: phone numbers are indexed by their digit suffixes at every other digit
+-- instead of at every digit (customers::search, PHONE_STRIDE). No table changes: the
+-- migration's Rust step rebuilds customer_terms from the customer rows in this transaction.
