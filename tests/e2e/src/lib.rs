@@ -245,6 +245,14 @@ impl Drop for TauriDriver {
         // SAFETY: as above.
         unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
+        // The app is tauri-driver's grandchild and may still be dying. Until it is gone it
+        // owns the desk's single-instance name on the session bus, and the next test's app
+        // would hand over to it (and fail when it vanishes without answering).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // SAFETY: signal 0 only asks whether the group still has a process; nothing is sent.
+        while unsafe { libc::kill(group, 0) } == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
