@@ -218,6 +218,7 @@ impl Token {
     /// How this token matches customer `c`, if at all: the answer the index would give,
     /// worked out from the record for a customer already in hand.
     fn rank_of(&self, c: &Customer) -> Option<Rank> {
+        let mut phone_checked = false;
         self.ranges.iter().find_map(|(rank, prefix)| {
             let hit = match rank {
                 Rank::Account => account_has_prefix(&c.account_number, prefix),
@@ -226,13 +227,17 @@ impl Token {
                     .email
                     .as_deref()
                     .is_some_and(|e| email_has_prefix(e, prefix)),
-                // The index finds exactly the numbers the digits occur in. (The later phone
-                // ranges put a digit in front of the same digits: they cannot match where
-                // the first does not.)
-                Rank::Phone => [c.phone_e164.as_deref(), c.phone.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .any(|p| phone_digits(p).contains(&prefix[1..])),
+                // The index finds exactly the numbers the digits occur in. The first phone
+                // range holds the typed digits; the later ones put a digit in front of them
+                // and cannot match where the first does not, so they are not checked again.
+                Rank::Phone if phone_checked => false,
+                Rank::Phone => {
+                    phone_checked = true;
+                    [c.phone_e164.as_deref(), c.phone.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|p| phone_digits(p).contains(&prefix[1..]))
+                }
             };
             hit.then_some(*rank)
         })
