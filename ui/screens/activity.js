@@ -140,6 +140,7 @@ class FilteredList {
     this.$ = (name) => doc.getElementById(`${spec.prefix}-${name}`);
     this.offset = 0;
     this.asked = 0;
+    this.lastAsked = undefined;
     this.timer = undefined;
   }
 
@@ -152,7 +153,12 @@ class FilteredList {
       const input = this.$(name);
       const pause = name === "text" ? TYPING_PAUSE_MS : CHOICE_PAUSE_MS;
       input.addEventListener("input", () => this.changed(pause));
-      input.addEventListener("change", () => this.changed(CHOICE_PAUSE_MS));
+      // A text box also says "change" when it loses the focus after typing, which its
+      // "input" events already answered; asking again would replace the rows just as the
+      // clerk tabs into them.
+      input.addEventListener("change", () => {
+        if (JSON.stringify(this.query()) !== this.lastAsked) this.changed(CHOICE_PAUSE_MS);
+      });
     }
     this.$("filters").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -215,6 +221,7 @@ class FilteredList {
     clearTimeout(this.timer);
     this.busy(true);
     const seq = ++this.asked;
+    this.lastAsked = JSON.stringify(this.query());
     const query = { ...this.query(), limit: PAGE_ROWS, offset: this.offset };
     let page;
     let failure;
@@ -268,8 +275,17 @@ class FilteredList {
     return true;
   }
 
+  // New rows replace the old ones whenever an answer arrives. Focus on a row stays on the
+  // row at the same place (or the last one), or goes back to the search box when no row is
+  // left, instead of falling to the page.
   showRows(items) {
-    this.$("rows").replaceChildren(...items.map((item) => this.spec.row(this, item)));
+    const rows = this.$("rows");
+    const buttons = () => [...rows.querySelectorAll("button.row-open")];
+    const at = buttons().indexOf(this.doc.activeElement);
+    rows.replaceChildren(...items.map((item) => this.spec.row(this, item)));
+    if (at < 0) return;
+    const now = buttons();
+    (now[Math.min(at, now.length - 1)] ?? this.$("text")).focus();
   }
 
   render(page) {

@@ -461,12 +461,24 @@ async fn admin_filters_the_audit_trail_by_type_and_result_and_finds_an_account()
     assert_eq!(story, format!("1–{} of {}", rows.len(), rows.len()));
     screenshot(&driver, "activity-audit.png").await;
 
-    // An event about a code opens that code.
+    // An event about a code opens that code. Leaving the search box for the row must not
+    // ask for the same rows again: new rows would take the focus from under the admin.
     driver
         .find(By::Css("#audit-rows button.row-open"))
         .await?
         .focus()
         .await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let still = driver
+        .execute(
+            "return document.activeElement.matches('#audit-rows button.row-open')
+                    && document.getElementById('audit-table').getAttribute('aria-busy') !== 'true';",
+            Vec::new(),
+        )
+        .await?
+        .json()
+        .clone();
+    assert_eq!(still, true, "the focus stays on the row, the rows stay put");
     press(&driver, Key::Enter).await?;
     wait_for_text(&driver, "code-dialog-title", Duration::from_secs(5), |t| {
         t.contains("Lee Park")
