@@ -221,8 +221,9 @@ class FilteredList {
     clearTimeout(this.timer);
     this.busy(true);
     const seq = ++this.asked;
-    this.lastAsked = JSON.stringify(this.query());
-    const query = { ...this.query(), limit: PAGE_ROWS, offset: this.offset };
+    const filters = this.query();
+    this.lastAsked = JSON.stringify(filters);
+    const query = { ...filters, limit: PAGE_ROWS, offset: this.offset };
     let page;
     let failure;
     try {
@@ -279,13 +280,15 @@ class FilteredList {
   // row at the same place (or the last one), or goes back to the search box when no row is
   // left, instead of falling to the page.
   showRows(items) {
-    const rows = this.$("rows");
-    const buttons = () => [...rows.querySelectorAll("button.row-open")];
-    const at = buttons().indexOf(this.doc.activeElement);
-    rows.replaceChildren(...items.map((item) => this.spec.row(this, item)));
+    const at = this.rowButtons().indexOf(this.doc.activeElement);
+    this.$("rows").replaceChildren(...items.map((item) => this.spec.row(this, item)));
     if (at < 0) return;
-    const now = buttons();
+    const now = this.rowButtons();
     (now[Math.min(at, now.length - 1)] ?? this.$("text")).focus();
+  }
+
+  rowButtons() {
+    return [...this.$("rows").querySelectorAll("button.row-open")];
   }
 
   render(page) {
@@ -318,7 +321,7 @@ class FilteredList {
 
   keyInRows(event) {
     if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
-    const buttons = [...this.$("rows").querySelectorAll("button.row-open")];
+    const buttons = this.rowButtons();
     const at = buttons.indexOf(this.doc.activeElement);
     if (at < 0) return;
     event.preventDefault();
