@@ -3,10 +3,12 @@
 //! On a computer without a GPU (no DRM render node: a virtual machine, a remote desktop, a
 //! thin client), WebKit's default renderer draws through Mesa's software OpenGL, whose
 //! first frame of each new kind of layer is compiled on the spot: the clerk's first search
-//! after the app opened waited 1.2–2.2 s for its results. Painting with Skia on the CPU
-//! instead takes that wait away and uses about 50 MB less memory (docs/PERFORMANCE.md).
-//! With a GPU, WebKit's own choice stands. So does anyone's who set one of WebKit's
-//! rendering variables themselves.
+//! after the app opened waited 1.2–2.2 s for its results. Without a GPU the page is painted
+//! straight into the window instead, without compositing layers: the first search is as quick
+//! as the next, and the app with its WebKit processes takes about 110 MB less memory than
+//! WebKit's default and 70 MB less than layers painted on the CPU (docs/PERFORMANCE.md). The
+//! Desk has no animation or video that layers would make smoother. With a GPU, WebKit's own
+//! choice stands. So does anyone's who set one of WebKit's rendering variables themselves.
 
 /// WebKit's variables that choose how it renders; any of them set means someone chose.
 const RENDERING_VARIABLES: [&str; 3] = [
@@ -15,11 +17,11 @@ const RENDERING_VARIABLES: [&str; 3] = [
     "WEBKIT_DISABLE_DMABUF_RENDERER",
 ];
 
-const CPU_PAINTING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+const NO_COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
-/// Whether to ask WebKit for CPU painting, given whether there is a render node and what the
-/// environment says.
-fn wants_cpu_painting(render_node: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+/// Whether to ask WebKit to paint without compositing, given whether there is a render node
+/// and what the environment says.
+fn wants_no_compositing(render_node: bool, var: impl Fn(&str) -> Option<String>) -> bool {
     !render_node && RENDERING_VARIABLES.iter().all(|v| var(v).is_none())
 }
 
@@ -36,8 +38,8 @@ fn has_render_node() -> bool {
 /// Call first thing, while the app has no other thread.
 pub(crate) fn choose() {
     #[cfg(target_os = "linux")]
-    if wants_cpu_painting(has_render_node(), |v| std::env::var(v).ok()) {
-        std::env::set_var(CPU_PAINTING, "1");
+    if wants_no_compositing(has_render_node(), |v| std::env::var(v).ok()) {
+        std::env::set_var(NO_COMPOSITING, "1");
     }
 }
 
@@ -59,13 +61,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cpu_painting_only_without_a_render_node_and_without_a_choice_already_made() {
+    fn no_compositing_only_without_a_render_node_and_without_a_choice_already_made() {
         let none = |_: &str| None;
-        assert!(wants_cpu_painting(false, none));
-        assert!(!wants_cpu_painting(true, none));
+        assert!(wants_no_compositing(false, none));
+        assert!(!wants_no_compositing(true, none));
         for chosen in RENDERING_VARIABLES {
             let var = |v: &str| (v == chosen).then(|| "0".to_string());
-            assert!(!wants_cpu_painting(false, var), "{chosen}");
+            assert!(!wants_no_compositing(false, var), "{chosen}");
         }
     }
 }

@@ -47,8 +47,11 @@ export class SettingsScreen {
     this.select(next.id.replace("settings-tab-", ""), true);
   }
 
-  select(name, focusTab) {
+  // A panel loads when it comes into view, not again when its tab is chosen while it is
+  // already shown: two loads would draw its lists twice, replacing a row under the pointer.
+  select(name, focusTab, cameIntoView = false) {
     if (!this.panels.has(name)) return;
+    const shownAlready = !cameIntoView && name === this.current;
     this.current = name;
     for (const tab of this.tabs()) {
       const on = tab.id === `settings-tab-${name}`;
@@ -59,12 +62,12 @@ export class SettingsScreen {
     for (const key of this.panels.keys()) {
       this.doc.getElementById(`settings-panel-${key}`).hidden = key !== name;
     }
-    this.panels.get(name).show();
+    if (!shownAlready) this.panels.get(name).show();
   }
 
   show() {
     this.doc.getElementById("settings-title").focus();
-    this.select(this.current, false);
+    this.select(this.current, false, true);
   }
 
   hide() {}
