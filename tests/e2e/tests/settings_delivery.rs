@@ -484,6 +484,17 @@ async fn a_test_mail_the_server_refuses_says_which_step_failed_and_what_to_fix()
         "Password not set",
     )
     .await;
+    // Choosing the tab of the panel already shown does not draw its list again: a second
+    // drawing replaced the row under the pointer while it was being clicked.
+    let row = driver
+        .find(By::Css("#mail-accounts tr[data-account='Office server']"))
+        .await?;
+    click(&driver, "#settings-tab-mail").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        row.text().await.is_ok(),
+        "the row is still the one drawn before the tab was chosen again"
+    );
 
     // The password goes in through the list's write-only dialog.
     row_action(&driver, "password", "Office server").await?;
