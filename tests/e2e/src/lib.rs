@@ -20,8 +20,8 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// One window at a time: screenshots of the whole screen and the tests' timing both assume
-/// the app under test is the only one on the display.
+/// One window at a time: screenshots, which grab the window by its title, and the tests'
+/// timing both assume the app under test is the only one on the display.
 pub async fn one_window_at_a_time() -> MutexGuard<'static, ()> {
     static SCREEN: Mutex<()> = Mutex::const_new(());
     SCREEN.lock().await
